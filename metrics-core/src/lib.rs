@@ -1,0 +1,79 @@
+//! The runtime half of [promlink](https://docs.rs/promlink): metric types, label families,
+//! the link-time registry and the exposition encoders.
+//!
+//! Everything here is usable by hand; the `promlink` crate adds the macros and the
+//! exposition integrations. Metrics are `static`s built in `const` context, so the
+//! compiler checks names, buckets and labels, and the linker registers them:
+//!
+//! ```
+//! use promlink_core::{register, Counter, Family, Format, Gauge, Histogram, Metric, Registry};
+//!
+//! /// Total HTTP requests.
+//! static HTTP_REQUESTS_TOTAL: Metric<Family<Counter, 3>> = Metric::new(
+//!     "http_requests_total",
+//!     "Total HTTP requests.",
+//!     Family::new(["method", "endpoint", "status"], Counter::new()),
+//! );
+//! static ACTIVE_CONNECTIONS: Metric<Gauge> =
+//!     Metric::new("active_connections", "Current active connections.", Gauge::new());
+//! static HTTP_REQUEST_DURATION_SECONDS: Metric<Family<Histogram<8>, 1>> = Metric::new(
+//!     "http_request_duration_seconds",
+//!     "Request duration in seconds.",
+//!     Family::new(["endpoint"], Histogram::new(&[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])),
+//! )
+//! .with_unit("seconds");
+//! register!(HTTP_REQUESTS_TOTAL, ACTIVE_CONNECTIONS, HTTP_REQUEST_DURATION_SECONDS);
+//!
+//! HTTP_REQUESTS_TOTAL.labels(("GET", "/api/orders", 200)).inc();
+//! ACTIVE_CONNECTIONS.set(42.0);
+//! HTTP_REQUEST_DURATION_SECONDS.labels(["/api/orders"]).observe(0.07);
+//!
+//! let text = Registry::global().encode_to_string(Format::Text);
+//! assert!(text.contains(r#"http_requests_total{method="GET",endpoint="/api/orders",status="200"} 1.0"#));
+//! ```
+//!
+//! # Modules by job
+//!
+//! - [`Counter`], [`Gauge`], [`CallbackGauge`], [`Histogram`], [`Summary`], [`Info`],
+//!   [`StateSet`]: the metric types, all `const`-constructible, all lock-free to update.
+//! - [`Family`]: a metric with labels; [`LabelValue`] turns values into label text.
+//! - [`Metric`] and [`Descriptor`]: a metric with its name, help, type, unit and constant
+//!   labels; [`register!`] puts a `static` one in the link-time slice.
+//! - [`Registry`]: the global registry (link-time metrics, plus run-time ones and
+//!   [`Collector`]s), separate registries, conflict reports, encoding.
+//! - [`Format`]: text 0.0.4 and OpenMetrics 1.0.0, and the choice between them from an
+//!   `Accept` header.
+
+mod collector;
+mod counter;
+mod descriptor;
+mod encoding;
+mod family;
+mod gauge;
+mod histogram;
+mod info;
+mod label;
+mod metric;
+mod parse;
+mod registry;
+mod time;
+
+pub use collector::{CollectError, Collector, InvalidFamily, MetricFamily, SeriesValue};
+pub use counter::{Counter, InvalidIncrement};
+pub use descriptor::{is_label_name, is_metric_name, Descriptor, MetricType, Site};
+pub use encoding::{Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
+pub use family::{Child, Family};
+pub use gauge::{CallbackGauge, Gauge, InProgress};
+pub use histogram::{Histogram, HistogramSnapshot, Observe, Summary, Timer, DEFAULT_BUCKETS};
+pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
+pub use label::{LabelBuf, LabelValue, LabelValues};
+pub use metric::{Collect, EncodeMetric, Metric, Series};
+pub use registry::{GatherError, RegistrationError, Registry};
+pub use time::{process_start_time, unix_time};
+
+/// Not public API: what `register!` and the macros' generated code refer to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::registry::{Registration, PROMLINK_METRICS_V0_1};
+    pub use linkme;
+}

@@ -1,0 +1,495 @@
+//! The registry: every metric of the program, found at link time, plus those registered
+//! at run time; and the conflicts between them.
+
+use core::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use linkme::distributed_slice;
+
+use crate::collector::{repeated_names, Collector, MetricFamily};
+use crate::descriptor::Site;
+use crate::encoding::{render_label_pairs, write_header, Format, Header, SeriesEncoder};
+use crate::metric::Collect;
+
+/// One element of the link-time slice: a `static` metric and the module that registered it.
+#[derive(Clone, Copy)]
+pub struct Registration {
+    metric: &'static dyn Collect,
+    module: &'static str,
+}
+
+impl Registration {
+    /// Used by [`register!`](crate::register) and the macros.
+    pub const fn new(metric: &'static dyn Collect, module: &'static str) -> Self {
+        Registration { metric, module }
+    }
+}
+
+/// Every `static` metric of the program, gathered by the linker. The version in the name
+/// keeps two incompatible promlink versions in one binary from sharing (and corrupting)
+/// one section.
+#[distributed_slice]
+pub static PROMLINK_METRICS_V0_1: [Registration];
+
+/// Registers `static` metrics in the global registry, at link time: no call at start-up,
+/// no lazy initialisation.
+///
+/// ```
+/// use promlink_core::{Gauge, Metric};
+/// static TEMPERATURE: Metric<Gauge> = Metric::new("temperature_celsius", "Temperature.", Gauge::new());
+/// static PRESSURE: Metric<Gauge> = Metric::new("pressure_pascals", "Pressure.", Gauge::new());
+/// promlink_core::register!(TEMPERATURE, PRESSURE);
+/// ```
+#[macro_export]
+macro_rules! register {
+    ($($metric:path),+ $(,)?) => {$(
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::PROMLINK_METRICS_V0_1)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static REGISTRATION: $crate::__private::Registration =
+                $crate::__private::Registration::new(&$metric, ::core::module_path!());
+        };
+    )+};
+}
+
+#[derive(Clone)]
+enum Source {
+    Static(&'static dyn Collect),
+    Shared(Arc<dyn Collect>),
+}
+
+#[derive(Clone)]
+struct Entry {
+    source: Source,
+    site: Site,
+    /// The constant labels, rendered once.
+    const_labels: Arc<[u8]>,
+}
+
+impl Entry {
+    fn new(source: Source, module: &'static str) -> Entry {
+        let metric = match &source {
+            Source::Static(m) => *m,
+            Source::Shared(m) => &**m,
+        };
+        let d = metric.descriptor();
+        let mut rendered = Vec::new();
+        render_label_pairs(&mut rendered, d.const_labels().iter().copied());
+        Entry {
+            site: Site {
+                location: d.location(),
+                module,
+            },
+            const_labels: rendered.into(),
+            source,
+        }
+    }
+
+    fn metric(&self) -> &dyn Collect {
+        match &self.source {
+            Source::Static(m) => *m,
+            Source::Shared(m) => &**m,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        self.metric().descriptor().name()
+    }
+
+    /// Every label name, constant ones first, sorted for comparison.
+    fn all_label_names(&self) -> Vec<&'static str> {
+        let m = self.metric();
+        let mut names: Vec<_> = m
+            .descriptor()
+            .const_labels()
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(m.label_names().iter().copied())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+/// Why a metric could not join the registry.
+#[derive(Debug, Clone)]
+pub struct RegistrationError {
+    name: String,
+    reason: String,
+    first: Site,
+    second: Option<Site>,
+}
+
+impl RegistrationError {
+    /// The family name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for RegistrationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.second {
+            Some(second) => write!(
+                f,
+                "metric `{}` is defined twice, {}: first at {}, again at {}",
+                self.name, self.reason, self.first, second
+            ),
+            None => write!(
+                f,
+                "metric `{}` at {}: {}",
+                self.name, self.first, self.reason
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RegistrationError {}
+
+/// What went wrong while gathering; every other family was still written.
+#[derive(Debug, Clone, Default)]
+pub struct GatherError {
+    problems: Vec<String>,
+}
+
+impl GatherError {
+    /// One line per problem.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for GatherError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("; "))
+    }
+}
+
+impl std::error::Error for GatherError {}
+
+/// A set of metrics to expose.
+///
+/// [`Registry::global`] holds every `static` registered with
+/// [`register!`](crate::register) (or by the macros) anywhere in the program; separate
+/// registries from [`Registry::new`] serve tests and isolation.
+///
+/// ```
+/// use std::sync::Arc;
+/// use promlink_core::{Counter, Format, Metric, Registry};
+///
+/// let registry = Registry::new();
+/// let jobs = Arc::new(Metric::new("jobs_total", "Jobs.", Counter::new()));
+/// registry.register(jobs.clone()).unwrap();
+/// jobs.inc();
+/// assert_eq!(
+///     registry.encode_to_string(Format::Text),
+///     "# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total 1.0\n"
+/// );
+/// ```
+#[derive(Default)]
+pub struct Registry {
+    /// Sorted by family name; entries sharing a name agree (checked when added).
+    entries: RwLock<Vec<Entry>>,
+    collectors: RwLock<Vec<Arc<dyn Collector>>>,
+    /// Conflicts found among the link-time metrics.
+    startup_errors: Vec<RegistrationError>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<_> = read(&self.entries).iter().map(Entry::name).collect();
+        f.debug_struct("Registry")
+            .field("metrics", &names)
+            .field("errors", &self.startup_errors)
+            .finish_non_exhaustive()
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The registry of every metric registered at link time, built on first use.
+    ///
+    /// When two link-time metrics conflict, the one defined first (by file and line) is
+    /// kept, the other is left out, and [`check`](Self::check) reports both sites.
+    pub fn global() -> &'static Registry {
+        static GLOBAL: OnceLock<Registry> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let mut registrations: Vec<&Registration> = PROMLINK_METRICS_V0_1.iter().collect();
+            let location = |r: &Registration| {
+                let l = r.metric.descriptor().location();
+                (l.file(), l.line(), l.column())
+            };
+            registrations.sort_by(|a, b| location(a).cmp(&location(b)));
+            let mut registry = Registry::new();
+            for r in registrations {
+                if let Err(e) = registry.add(Entry::new(Source::Static(r.metric), r.module)) {
+                    registry.startup_errors.push(e);
+                }
+            }
+            registry
+        })
+    }
+
+    /// Every conflict found among the link-time metrics: call it at start-up or in a test.
+    ///
+    /// # Errors
+    ///
+    /// One error per definition that was left out, naming both sites.
+    pub fn check(&self) -> Result<(), Vec<RegistrationError>> {
+        if self.startup_errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.startup_errors.clone())
+        }
+    }
+
+    /// Adds a `static` metric.
+    ///
+    /// # Errors
+    ///
+    /// When it conflicts with a metric already registered under its name (different type,
+    /// help, unit or labels, or the same series twice).
+    pub fn register_static(&self, metric: &'static dyn Collect) -> Result<(), RegistrationError> {
+        self.add(Entry::new(Source::Static(metric), ""))
+    }
+
+    /// Adds a metric created at run time.
+    ///
+    /// # Errors
+    ///
+    /// As [`register_static`](Self::register_static).
+    pub fn register(&self, metric: Arc<dyn Collect>) -> Result<(), RegistrationError> {
+        self.add(Entry::new(Source::Shared(metric), ""))
+    }
+
+    /// Removes a metric added with [`register`](Self::register); returns whether it was there.
+    pub fn unregister(&self, metric: &Arc<dyn Collect>) -> bool {
+        let mut entries = write(&self.entries);
+        let before = entries.len();
+        entries.retain(|e| !matches!(&e.source, Source::Shared(m) if Arc::ptr_eq(m, metric)));
+        entries.len() != before
+    }
+
+    /// Adds a collector, called at every scrape.
+    pub fn register_collector(&self, collector: Arc<dyn Collector>) {
+        write(&self.collectors).push(collector);
+    }
+
+    fn add(&self, entry: Entry) -> Result<(), RegistrationError> {
+        let name = entry.name();
+        let own_error = |reason: &str| RegistrationError {
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+            first: entry.site,
+            second: None,
+        };
+        let labels = entry.all_label_names();
+        if labels.windows(2).any(|w| w[0] == w[1]) {
+            return Err(own_error("a constant label is also a variable label"));
+        }
+        if entry.metric().descriptor().kind() == crate::MetricType::StateSet
+            && labels.contains(&name)
+        {
+            return Err(own_error(
+                "a state set's label is its name, so no other label may have it",
+            ));
+        }
+        let mut entries = write(&self.entries);
+        let start = entries.partition_point(|e| e.name() < name);
+        let end = start
+            + entries[start..]
+                .iter()
+                .take_while(|e| e.name() == name)
+                .count();
+        for existing in &entries[start..end] {
+            if let Some(reason) = conflict(existing, &entry) {
+                return Err(RegistrationError {
+                    name: name.to_owned(),
+                    reason,
+                    first: existing.site,
+                    second: Some(entry.site),
+                });
+            }
+        }
+        entries.insert(end, entry);
+        Ok(())
+    }
+
+    /// Writes every family in `format` to `out`, sorted by name, ending with `# EOF` in
+    /// OpenMetrics.
+    ///
+    /// # Errors
+    ///
+    /// When a collector failed or panicked, or produced a family whose name is taken. The
+    /// rest is written all the same, and stays a valid exposition.
+    pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), GatherError> {
+        let mut errors = GatherError::default();
+        let mut collected = self.collect_families(&mut errors);
+        let entries = read(&self.entries);
+        collected.retain(|family| {
+            let taken = entries
+                .binary_search_by(|e| e.name().cmp(family.name()))
+                .is_ok();
+            if taken {
+                errors.problems.push(format!(
+                    "a collector produced `{}`, which a registered metric already uses",
+                    family.name()
+                ));
+            }
+            !taken
+        });
+        collected.sort_by(|a, b| a.name().cmp(b.name()));
+
+        let mut collected = collected.iter().peekable();
+        let mut groups = entries.chunk_by(|a, b| a.name() == b.name()).peekable();
+        loop {
+            let next_static = groups.peek().map(|g| g[0].name());
+            let next_collected = collected.peek().map(|f| f.name());
+            match (next_static, next_collected) {
+                (None, None) => break,
+                (Some(s), Some(c)) if c < s => {
+                    collected.next().expect("peeked").encode(out, format)
+                }
+                (None, Some(_)) => collected.next().expect("peeked").encode(out, format),
+                (Some(_), _) => encode_group(groups.next().expect("peeked"), format, out),
+            }
+        }
+        if format == Format::OpenMetrics {
+            out.extend_from_slice(b"# EOF\n");
+        }
+        if errors.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// [`encode`](Self::encode) into a new string, ignoring collector errors.
+    pub fn encode_to_string(&self, format: Format) -> String {
+        let mut out = Vec::new();
+        let _ = self.encode(format, &mut out);
+        String::from_utf8(out).expect("the encoders write UTF-8")
+    }
+
+    fn collect_families(&self, errors: &mut GatherError) -> Vec<MetricFamily> {
+        let collectors = read(&self.collectors).clone();
+        let mut families = Vec::new();
+        for collector in collectors {
+            match catch_unwind(AssertUnwindSafe(|| collector.collect())) {
+                Ok(Ok(mut fams)) => {
+                    for name in repeated_names(&fams) {
+                        errors
+                            .problems
+                            .push(format!("a collector produced `{name}` twice"));
+                    }
+                    families.append(&mut fams);
+                }
+                Ok(Err(e)) => errors.problems.push(format!("a collector failed: {e}")),
+                Err(panic) => {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(ToString::to_string)
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "a non-string payload".to_owned());
+                    errors
+                        .problems
+                        .push(format!("a collector panicked: {message}"));
+                }
+            }
+        }
+        // Keep the first family of each name.
+        let mut seen = std::collections::HashSet::new();
+        families.retain(|f| seen.insert(f.name().to_owned()));
+        families
+    }
+
+    /// The value of one sample, as Python's `REGISTRY.get_sample_value`: the sample name
+    /// with its suffix (`requests_total`, `latency_seconds_bucket`, `_created`...) and
+    /// exactly its labels, in any order. For tests.
+    ///
+    /// ```
+    /// use promlink_core::{Family, Histogram, Metric, Registry};
+    /// use std::sync::Arc;
+    ///
+    /// let registry = Registry::new();
+    /// let latency = Arc::new(Metric::new("latency_seconds", "Latency.", Family::new(["path"], Histogram::new(&[0.1, 1.0]))));
+    /// registry.register(latency.clone()).unwrap();
+    /// latency.labels(["/"]).observe(0.5);
+    /// assert_eq!(registry.get_sample_value("latency_seconds_bucket", &[("path", "/"), ("le", "1.0")]), Some(1.0));
+    /// assert_eq!(registry.get_sample_value("latency_seconds_count", &[("path", "/")]), Some(1.0));
+    /// ```
+    pub fn get_sample_value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let text = self.encode_to_string(Format::OpenMetrics);
+        let value = crate::parse::samples(&text)
+            .find(|s| s.name == name && s.has_exactly(labels))
+            .map(|s| s.value);
+        value
+    }
+}
+
+/// Why `new` cannot share a family name with `existing`, if it cannot.
+fn conflict(existing: &Entry, new: &Entry) -> Option<String> {
+    let (a, b) = (existing.metric().descriptor(), new.metric().descriptor());
+    if a.kind() != b.kind() {
+        return Some(format!("as a {} and as a {}", a.kind(), b.kind()));
+    }
+    if a.help() != b.help() {
+        return Some(format!(
+            "with help {:?} and with help {:?}",
+            a.help(),
+            b.help()
+        ));
+    }
+    if a.unit() != b.unit() {
+        return Some(format!(
+            "with unit {:?} and with unit {:?}",
+            a.unit(),
+            b.unit()
+        ));
+    }
+    if existing.all_label_names() != new.all_label_names() {
+        return Some(format!(
+            "with labels {:?} and with labels {:?}",
+            existing.all_label_names(),
+            new.all_label_names()
+        ));
+    }
+    let mut a_const = a.const_labels().to_vec();
+    let mut b_const = b.const_labels().to_vec();
+    a_const.sort_unstable();
+    b_const.sort_unstable();
+    (a_const == b_const).then(|| {
+        "with the same series (give each definition its own name or constant labels)".to_owned()
+    })
+}
+
+fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
+    let d = group[0].metric().descriptor();
+    write_header(
+        out,
+        format,
+        &Header {
+            name: d.name(),
+            help: d.help(),
+            kind: d.kind(),
+            unit: d.unit(),
+        },
+    );
+    for entry in group {
+        let mut enc = SeriesEncoder::new(out, format, d.name(), &entry.const_labels);
+        entry.metric().encode(&mut enc);
+    }
+}
