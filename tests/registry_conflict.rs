@@ -1,0 +1,52 @@
+//! Two link-time definitions that cannot share a name: the registry keeps the first,
+//! leaves out the second, and reports both sites.
+
+use promlink::{register, Counter, Format, Gauge, Metric, Registry};
+
+static JOBS: Metric<Counter> = Metric::new("jobs_total", "Jobs run.", Counter::new());
+register!(JOBS);
+
+mod elsewhere {
+    use promlink::{register, Gauge, Metric};
+
+    pub static JOBS_AGAIN: Metric<Gauge> = Metric::new("jobs", "Jobs run.", Gauge::new());
+    register!(JOBS_AGAIN);
+}
+
+/// Agreeing definitions of one family with different constant labels are fine.
+static CALLS_A: Metric<Counter> = Metric::new("calls_total", "Calls.", Counter::new()).with_const_labels(&[("function", "a")]);
+static CALLS_B: Metric<Counter> = Metric::new("calls_total", "Calls.", Counter::new()).with_const_labels(&[("function", "b")]);
+register!(CALLS_A, CALLS_B);
+
+/// The same series twice is not.
+static TWICE_1: Metric<Gauge> = Metric::new("twice", "Defined twice.", Gauge::new());
+static TWICE_2: Metric<Gauge> = Metric::new("twice", "Defined twice.", Gauge::new());
+register!(TWICE_1, TWICE_2);
+
+#[test]
+fn conflicting_definitions_name_both_sites() {
+    let errors = Registry::global().check().expect_err("two conflicts");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    let jobs = errors.iter().find(|e| e.name() == "jobs").expect("the jobs conflict").to_string();
+    let file = file!();
+    assert!(jobs.contains("as a counter and as a gauge"), "{jobs}");
+    assert!(jobs.contains(&format!("{file}:6:")), "first site in: {jobs}");
+    assert!(jobs.contains(&format!("{file}:12:")), "second site in: {jobs}");
+    assert!(jobs.contains("module registry_conflict::elsewhere"), "{jobs}");
+    let twice = errors.iter().find(|e| e.name() == "twice").expect("the duplicate series").to_string();
+    assert!(twice.contains("the same series"), "{twice}");
+}
+
+#[test]
+fn the_exposition_stays_valid() {
+    JOBS.inc();
+    elsewhere::JOBS_AGAIN.set(5.0);
+    CALLS_A.inc();
+    let text = Registry::global().encode_to_string(Format::Text);
+    assert_eq!(text.matches("# TYPE jobs_total counter").count(), 1, "{text}");
+    assert!(!text.contains("# TYPE jobs gauge"), "{text}");
+    assert_eq!(text.matches("# TYPE calls_total counter").count(), 1, "one family for both: {text}");
+    assert!(text.contains("calls_total{function=\"a\"} 1.0\n"), "{text}");
+    assert!(text.contains("calls_total{function=\"b\"} 0.0\n"), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with("twice ")).count(), 1, "{text}");
+}
