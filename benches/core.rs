@@ -19,7 +19,7 @@ const SAMPLES: [f64; 8] = [0.003, 0.07, 0.3, 0.3, 4.0, 7.0, 0.02, 0.9];
 fn counter(c: &mut Criterion) {
     let mut g = c.benchmark_group("counter_inc");
     g.bench_function("atomic_fetch_add (baseline)", |b| {
-        b.iter(|| BASELINE.fetch_add(1, Ordering::Relaxed))
+        b.iter(|| BASELINE.fetch_add(1, Ordering::Relaxed));
     });
     g.bench_function("promlink", |b| b.iter(|| black_box(&COUNTER).inc()));
     g.finish();
@@ -31,8 +31,8 @@ fn labelled(c: &mut Criterion) {
         b.iter(|| {
             REQUESTS
                 .labels(black_box(("GET", "/api/orders", "200")))
-                .inc()
-        })
+                .inc();
+        });
     });
     g.bench_function("promlink with_labels()", |b| {
         b.iter(|| REQUESTS.with_labels(black_box(("GET", "/api/orders", 200_u16)), Counter::inc));

@@ -14,24 +14,42 @@ static HTTP_REQUESTS_TOTAL: Metric<Family<Counter, 3>> = Metric::new(
 );
 
 /// Current active connections.
-static ACTIVE_CONNECTIONS: Metric<Gauge> = Metric::new("active_connections", "Current active connections.", Gauge::new());
+static ACTIVE_CONNECTIONS: Metric<Gauge> = Metric::new(
+    "active_connections",
+    "Current active connections.",
+    Gauge::new(),
+);
 
 /// Request duration in seconds.
 static HTTP_REQUEST_DURATION_SECONDS: Metric<Family<Histogram<8>, 1>> = Metric::new(
     "http_request_duration_seconds",
     "Request duration in seconds.",
-    Family::new(["endpoint"], Histogram::new(&[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])),
+    Family::new(
+        ["endpoint"],
+        Histogram::new(&[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+    ),
 )
 .with_unit("seconds");
 
-register!(HTTP_REQUESTS_TOTAL, ACTIVE_CONNECTIONS, HTTP_REQUEST_DURATION_SECONDS);
+register!(
+    HTTP_REQUESTS_TOTAL,
+    ACTIVE_CONNECTIONS,
+    HTTP_REQUEST_DURATION_SECONDS
+);
 
-const ENDPOINTS: [(&str, &str); 4] = [("GET", "/api/orders"), ("POST", "/api/orders"), ("GET", "/api/users"), ("GET", "/health")];
+const ENDPOINTS: [(&str, &str); 4] = [
+    ("GET", "/api/orders"),
+    ("POST", "/api/orders"),
+    ("GET", "/api/users"),
+    ("GET", "/health"),
+];
 
 /// Handles one simulated request: counts it, times it and tracks the connection.
 fn handle(method: &str, endpoint: &str, status: u16, seconds: f64) {
     let _connection = ACTIVE_CONNECTIONS.track_in_progress();
-    HTTP_REQUEST_DURATION_SECONDS.labels([endpoint]).observe(seconds);
+    HTTP_REQUEST_DURATION_SECONDS
+        .labels([endpoint])
+        .observe(seconds);
     HTTP_REQUESTS_TOTAL.labels((method, endpoint, status)).inc();
 }
 
@@ -58,7 +76,11 @@ fn simulate_traffic(requests: u32) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let format = if args.iter().any(|a| a == "--openmetrics") { Format::OpenMetrics } else { Format::Text };
+    let format = if args.iter().any(|a| a == "--openmetrics") {
+        Format::OpenMetrics
+    } else {
+        Format::Text
+    };
     if let Err(errors) = Registry::global().check() {
         for e in errors {
             eprintln!("{e}");

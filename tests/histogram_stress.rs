@@ -13,7 +13,11 @@ use promlink::{Format, Histogram, Metric, Registry};
 #[test]
 fn every_snapshot_is_consistent() {
     let registry = Registry::new();
-    let histogram = Arc::new(Metric::new("stress_seconds", "Stress.", Histogram::new(&[0.1, 1.0, 2.0])));
+    let histogram = Arc::new(Metric::new(
+        "stress_seconds",
+        "Stress.",
+        Histogram::new(&[0.1, 1.0, 2.0]),
+    ));
     registry.register(histogram.clone()).unwrap();
     let stop = AtomicBool::new(false);
     let mut last_count = 0.0;
@@ -34,7 +38,10 @@ fn every_snapshot_is_consistent() {
             registry.encode(Format::Text, &mut out).unwrap();
             let text = std::str::from_utf8(&out).unwrap();
             let value = |prefix: &str| -> f64 {
-                let line = text.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix} in {text}"));
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with(prefix))
+                    .unwrap_or_else(|| panic!("{prefix} in {text}"));
                 line.rsplit(' ').next().unwrap().parse().unwrap()
             };
             let le_01 = value("stress_seconds_bucket{le=\"0.1\"}");
@@ -47,7 +54,11 @@ fn every_snapshot_is_consistent() {
             assert_eq!(le_1, le_2, "round {round}: nothing lands between 1 and 2");
             assert_eq!(le_inf, count, "round {round}: +Inf bucket and count");
             let (a, b) = (le_1, le_inf - le_1);
-            assert_eq!(sum, 0.5 * a + 4.0 * b, "round {round}: the sum of {a} x 0.5 and {b} x 4.0");
+            assert_eq!(
+                sum,
+                0.5 * a + 4.0 * b,
+                "round {round}: the sum of {a} x 0.5 and {b} x 4.0"
+            );
             assert!(count >= last_count, "round {round}: counts never go back");
             last_count = count;
         }

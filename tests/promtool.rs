@@ -9,9 +9,17 @@ use std::process::{Command, Stdio};
 /// this test was selected, build it now.
 fn quickstart() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let bin = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>").join("examples").join("quickstart");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>")
+        .join("examples")
+        .join("quickstart");
     if !bin.exists() {
-        let status = Command::new(env!("CARGO")).args(["build", "--example", "quickstart"]).status().expect("run cargo");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--example", "quickstart"])
+            .status()
+            .expect("run cargo");
         assert!(status.success(), "cargo build --example quickstart failed");
     }
     bin
@@ -19,10 +27,21 @@ fn quickstart() -> PathBuf {
 
 #[test]
 fn promtool_accepts_the_quickstart() {
-    let output = Command::new(quickstart()).arg("--print").output().expect("run the quickstart");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(quickstart())
+        .arg("--print")
+        .output()
+        .expect("run the quickstart");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let exposition = output.stdout;
-    assert!(exposition.starts_with(b"# HELP active_connections"), "{}", String::from_utf8_lossy(&exposition));
+    assert!(
+        exposition.starts_with(b"# HELP active_connections"),
+        "{}",
+        String::from_utf8_lossy(&exposition)
+    );
 
     let mut promtool = Command::new("promtool")
         .args(["check", "metrics"])
@@ -31,9 +50,18 @@ fn promtool_accepts_the_quickstart() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("promtool is not installed: apt-get install prometheus");
-    promtool.stdin.take().unwrap().write_all(&exposition).unwrap();
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&exposition)
+        .unwrap();
     let checked = promtool.wait_with_output().unwrap();
-    let findings = format!("{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
+    let findings = format!(
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
     assert!(checked.status.success(), "promtool failed:\n{findings}");
     assert_eq!(findings.trim(), "", "promtool reported findings");
 }

@@ -5,12 +5,20 @@
 use linked_lib as _;
 use promlink::{register, Counter, Format, Gauge, Metric, Registry};
 
-static IN_TEST_BINARY_TOTAL: Metric<Counter> = Metric::new("in_test_binary_total", "A counter of the test binary.", Counter::new());
+static IN_TEST_BINARY_TOTAL: Metric<Counter> = Metric::new(
+    "in_test_binary_total",
+    "A counter of the test binary.",
+    Counter::new(),
+);
 register!(IN_TEST_BINARY_TOTAL);
 
 #[allow(dead_code)] // never called, on purpose
 fn unused_function() {
-    static IN_TEST_FUNCTION: Metric<Gauge> = Metric::new("in_test_function", "A gauge inside an uncalled function.", Gauge::new());
+    static IN_TEST_FUNCTION: Metric<Gauge> = Metric::new(
+        "in_test_function",
+        "A gauge inside an uncalled function.",
+        Gauge::new(),
+    );
     register!(IN_TEST_FUNCTION);
 }
 
@@ -29,11 +37,26 @@ fn every_static_is_registered_exactly_once() {
     let text = registry.encode_to_string(Format::Text);
     for (name, kind) in EXPECTED {
         let type_line = format!("# TYPE {name} {kind}\n");
-        assert_eq!(text.matches(&type_line).count(), 1, "{name} must appear once in:\n{text}");
+        assert_eq!(
+            text.matches(&type_line).count(),
+            1,
+            "{name} must appear once in:\n{text}"
+        );
     }
     // The unlabelled ones export one sample each, at 0 from the first scrape.
-    for name in ["linked_lib_root_total", "linked_lib_in_function_total", "in_test_binary_total", "in_test_function"] {
-        assert_eq!(text.lines().filter(|l| l.starts_with(&format!("{name} "))).count(), 1, "{name}:\n{text}");
+    for name in [
+        "linked_lib_root_total",
+        "linked_lib_in_function_total",
+        "in_test_binary_total",
+        "in_test_function",
+    ] {
+        assert_eq!(
+            text.lines()
+                .filter(|l| l.starts_with(&format!("{name} ")))
+                .count(),
+            1,
+            "{name}:\n{text}"
+        );
         assert_eq!(registry.get_sample_value(name, &[]), Some(0.0), "{name}");
     }
 }
@@ -48,7 +71,11 @@ fn only_this_binarys_metrics_and_its_dependencies() {
 #[test]
 fn families_come_out_sorted_by_name() {
     let text = Registry::global().encode_to_string(Format::OpenMetrics);
-    let names: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")).map(|l| l.split(' ').next().unwrap()).collect();
+    let names: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);

@@ -14,8 +14,10 @@ mod elsewhere {
 }
 
 /// Agreeing definitions of one family with different constant labels are fine.
-static CALLS_A: Metric<Counter> = Metric::new("calls_total", "Calls.", Counter::new()).with_const_labels(&[("function", "a")]);
-static CALLS_B: Metric<Counter> = Metric::new("calls_total", "Calls.", Counter::new()).with_const_labels(&[("function", "b")]);
+static CALLS_A: Metric<Counter> =
+    Metric::new("calls_total", "Calls.", Counter::new()).with_const_labels(&[("function", "a")]);
+static CALLS_B: Metric<Counter> =
+    Metric::new("calls_total", "Calls.", Counter::new()).with_const_labels(&[("function", "b")]);
 register!(CALLS_A, CALLS_B);
 
 /// The same series twice is not.
@@ -27,13 +29,30 @@ register!(TWICE_1, TWICE_2);
 fn conflicting_definitions_name_both_sites() {
     let errors = Registry::global().check().expect_err("two conflicts");
     assert_eq!(errors.len(), 2, "{errors:?}");
-    let jobs = errors.iter().find(|e| e.name() == "jobs").expect("the jobs conflict").to_string();
+    let jobs = errors
+        .iter()
+        .find(|e| e.name() == "jobs")
+        .expect("the jobs conflict")
+        .to_string();
     let file = file!();
     assert!(jobs.contains("as a counter and as a gauge"), "{jobs}");
-    assert!(jobs.contains(&format!("{file}:6:")), "first site in: {jobs}");
-    assert!(jobs.contains(&format!("{file}:12:")), "second site in: {jobs}");
-    assert!(jobs.contains("module registry_conflict::elsewhere"), "{jobs}");
-    let twice = errors.iter().find(|e| e.name() == "twice").expect("the duplicate series").to_string();
+    assert!(
+        jobs.contains(&format!("{file}:6:")),
+        "first site in: {jobs}"
+    );
+    assert!(
+        jobs.contains(&format!("{file}:12:")),
+        "second site in: {jobs}"
+    );
+    assert!(
+        jobs.contains("module registry_conflict::elsewhere"),
+        "{jobs}"
+    );
+    let twice = errors
+        .iter()
+        .find(|e| e.name() == "twice")
+        .expect("the duplicate series")
+        .to_string();
     assert!(twice.contains("the same series"), "{twice}");
 }
 
@@ -43,10 +62,22 @@ fn the_exposition_stays_valid() {
     elsewhere::JOBS_AGAIN.set(5.0);
     CALLS_A.inc();
     let text = Registry::global().encode_to_string(Format::Text);
-    assert_eq!(text.matches("# TYPE jobs_total counter").count(), 1, "{text}");
+    assert_eq!(
+        text.matches("# TYPE jobs_total counter").count(),
+        1,
+        "{text}"
+    );
     assert!(!text.contains("# TYPE jobs gauge"), "{text}");
-    assert_eq!(text.matches("# TYPE calls_total counter").count(), 1, "one family for both: {text}");
+    assert_eq!(
+        text.matches("# TYPE calls_total counter").count(),
+        1,
+        "one family for both: {text}"
+    );
     assert!(text.contains("calls_total{function=\"a\"} 1.0\n"), "{text}");
     assert!(text.contains("calls_total{function=\"b\"} 0.0\n"), "{text}");
-    assert_eq!(text.lines().filter(|l| l.starts_with("twice ")).count(), 1, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("twice ")).count(),
+        1,
+        "{text}"
+    );
 }

@@ -220,7 +220,7 @@ impl MetricFamily {
 
     fn check_value(&self, value: &SeriesValue) -> Result<(), InvalidFamily> {
         match value {
-            SeriesValue::Counter(v) if !(*v >= 0.0) => {
+            SeriesValue::Counter(v) if v.is_nan() || *v < 0.0 => {
                 invalid(format!("counter {} cannot be {v}", self.name))
             }
             SeriesValue::Histogram { buckets, .. } => {
@@ -282,7 +282,7 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
     match value {
         SeriesValue::Counter(v) => enc.sample("_total", labels, None, Value::Float(*v)),
         SeriesValue::Gauge(v) | SeriesValue::Unknown(v) => {
-            enc.sample("", labels, None, Value::Float(*v))
+            enc.sample("", labels, None, Value::Float(*v));
         }
         SeriesValue::Histogram { buckets, sum } => {
             let mut le = Vec::new();

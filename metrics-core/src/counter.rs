@@ -82,6 +82,10 @@ impl Counter {
 
     /// Adds `amount`, or returns an error when it is negative or NaN.
     ///
+    /// # Errors
+    ///
+    /// [`InvalidIncrement`] for a negative or NaN `amount`; the counter is unchanged.
+    ///
     /// ```
     /// let c = promlink_core::Counter::new();
     /// assert!(c.try_inc_by(f64::NAN).is_err());
@@ -89,8 +93,7 @@ impl Counter {
     /// ```
     #[inline]
     pub fn try_inc_by(&self, amount: f64) -> Result<(), InvalidIncrement> {
-        // `!(x >= 0)` is also true for NaN.
-        if !(amount >= 0.0) {
+        if amount.is_nan() || amount < 0.0 {
             return Err(InvalidIncrement(amount));
         }
         if amount.fract() == 0.0 && amount < 9_007_199_254_740_992.0 {

@@ -135,6 +135,7 @@ impl<M: Series, const N: usize> Family<M, N> {
     /// assert_eq!(temperature.labels(["kitchen"]).get(), 21.5);
     /// ```
     #[inline]
+    #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn labels(&self, values: impl LabelValues<N>) -> Child<M> {
         let mut key = LabelBuf::new();
         values.write_key(&mut key);
@@ -157,6 +158,7 @@ impl<M: Series, const N: usize> Family<M, N> {
     /// errors.with_labels(["timeout"], |c| c.inc());
     /// ```
     #[inline]
+    #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn with_labels<R>(&self, values: impl LabelValues<N>, f: impl FnOnce(&M) -> R) -> R {
         let mut key = LabelBuf::new();
         values.write_key(&mut key);
@@ -189,6 +191,7 @@ impl<M: Series, const N: usize> Family<M, N> {
     }
 
     /// Removes the child for `values`; returns whether there was one.
+    #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn remove(&self, values: impl LabelValues<N>) -> bool {
         let mut key = LabelBuf::new();
         values.write_key(&mut key);
@@ -216,7 +219,7 @@ impl<M: Series + fmt::Debug, const N: usize> fmt::Debug for Family<M, N> {
         f.debug_struct("Family")
             .field("label_names", &self.label_names)
             .field("children", &self.len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -82,8 +82,10 @@ impl<const N: usize> Histogram<N> {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, value: f64) {
-        // `!(bound >= v)` puts NaN past every bound: into `+Inf`, as Go does.
-        let bucket = self.bounds.partition_point(|bound| !(*bound >= value));
+        // NaN goes past every bound, into `+Inf`, as in Go's client.
+        let bucket = self
+            .bounds
+            .partition_point(|bound| *bound < value || value.is_nan());
         self.observations.record(bucket, value);
     }
 

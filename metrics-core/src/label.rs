@@ -209,6 +209,7 @@ tuple_label_values! {
 mod tests {
     use super::*;
 
+    #[allow(clippy::needless_pass_by_value)]
     fn key<const N: usize>(values: impl LabelValues<N>) -> Vec<u8> {
         let mut buf = LabelBuf::new();
         values.write_key(&mut buf);

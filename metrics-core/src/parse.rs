@@ -28,15 +28,15 @@ fn sample(line: &str) -> Option<Sample> {
     let mut labels = Vec::new();
     if let Some(after_brace) = rest.strip_prefix('{') {
         rest = after_brace;
-        while let Some(after_close) = rest.strip_prefix('}').or_else(|| rest.strip_prefix(",}")) {
-            rest = after_close;
-            break;
-        }
-        while !rest.starts_with(' ') {
+        loop {
+            if let Some(after_close) = rest.strip_prefix('}') {
+                rest = after_close;
+                break;
+            }
             let (label, after_eq) = rest.split_once("=\"")?;
             let (value, after_value) = unescape_until_quote(after_eq)?;
             labels.push((label.trim_start_matches(',').to_owned(), value));
-            rest = after_value.strip_prefix('}').unwrap_or(after_value);
+            rest = after_value;
         }
     }
     let value = rest.trim_start().split(' ').next()?.parse().ok()?;

@@ -353,18 +353,24 @@ impl Registry {
         });
         collected.sort_by(|a, b| a.name().cmp(b.name()));
 
+        // Merge the sorted registered groups with the sorted collected families.
         let mut collected = collected.iter().peekable();
         let mut groups = entries.chunk_by(|a, b| a.name() == b.name()).peekable();
         loop {
-            let next_static = groups.peek().map(|g| g[0].name());
-            let next_collected = collected.peek().map(|f| f.name());
-            match (next_static, next_collected) {
+            let collected_first = match (groups.peek(), collected.peek()) {
                 (None, None) => break,
-                (Some(s), Some(c)) if c < s => {
-                    collected.next().expect("peeked").encode(out, format)
-                }
-                (None, Some(_)) => collected.next().expect("peeked").encode(out, format),
-                (Some(_), _) => encode_group(groups.next().expect("peeked"), format, out),
+                (Some(group), Some(family)) => family.name() < group[0].name(),
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+            };
+            if collected_first {
+                collected
+                    .next()
+                    .inspect(|family| family.encode(out, format));
+            } else {
+                groups
+                    .next()
+                    .inspect(|group| encode_group(group, format, out));
             }
         }
         if format == Format::OpenMetrics {
@@ -381,7 +387,8 @@ impl Registry {
     pub fn encode_to_string(&self, format: Format) -> String {
         let mut out = Vec::new();
         let _ = self.encode(format, &mut out);
-        String::from_utf8(out).expect("the encoders write UTF-8")
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     fn collect_families(&self, errors: &mut GatherError) -> Vec<MetricFamily> {

@@ -70,7 +70,7 @@ fn parse_range(range: &str) -> Option<(Format, f32)> {
                 q = value
                     .parse()
                     .ok()
-                    .filter(|q: &f32| (0.0..=1.0).contains(q))?
+                    .filter(|q: &f32| (0.0..=1.0).contains(q))?;
             }
             "version" => version = Some(value.to_owned()),
             _ => {}
