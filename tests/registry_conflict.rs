@@ -27,8 +27,8 @@ register!(TWICE_1, TWICE_2);
 
 #[test]
 fn conflicting_definitions_name_both_sites() {
-    let errors = Registry::global().check().expect_err("two conflicts");
-    assert_eq!(errors.len(), 2, "{errors:?}");
+    let errors = Registry::global().check().expect_err("three conflicts");
+    assert_eq!(errors.len(), 3, "{errors:?}");
     let jobs = errors
         .iter()
         .find(|e| e.name() == "jobs")
@@ -54,6 +54,15 @@ fn conflicting_definitions_name_both_sites() {
         .expect("the duplicate series")
         .to_string();
     assert!(twice.contains("the same series"), "{twice}");
+    let count = errors
+        .iter()
+        .find(|e| e.name() == "latency_count")
+        .expect("the sample clash")
+        .to_string();
+    assert!(
+        count.contains("sample `latency_count` is also a sample of `latency`"),
+        "{count}"
+    );
 }
 
 #[test]
@@ -81,3 +90,10 @@ fn the_exposition_stays_valid() {
         "{text}"
     );
 }
+
+/// A gauge named like a summary's sample would write a second `latency_count`.
+static LATENCY: promlink::Metric<promlink::Summary> =
+    promlink::Metric::new("latency", "Latency.", promlink::Summary::new());
+static LATENCY_COUNT: Metric<Gauge> =
+    Metric::new("latency_count", "Not a summary's count.", Gauge::new());
+register!(LATENCY, LATENCY_COUNT);

@@ -1,7 +1,6 @@
 //! Collectors: metrics produced at scrape time, as owned, validated [`MetricFamily`]s.
 
 use core::fmt;
-use std::collections::HashSet;
 
 use crate::descriptor::{is_label_name, is_metric_name, MetricType};
 use crate::encoding::{
@@ -173,6 +172,11 @@ impl MetricFamily {
         &self.name
     }
 
+    /// The family type.
+    pub fn kind(&self) -> MetricType {
+        self.kind
+    }
+
     /// Adds one series.
     ///
     /// # Errors
@@ -312,16 +316,6 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
             enc.sample("_info", &all, None, Value::Int(1));
         }
     }
-}
-
-/// The family names in `families` that are repeated.
-pub(crate) fn repeated_names(families: &[MetricFamily]) -> Vec<String> {
-    let mut seen = HashSet::new();
-    families
-        .iter()
-        .filter(|f| !seen.insert(f.name.as_str()))
-        .map(|f| f.name.clone())
-        .collect()
 }
 
 #[cfg(test)]

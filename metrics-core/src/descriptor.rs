@@ -74,6 +74,18 @@ impl MetricType {
         }
     }
 
+    /// The suffixes of this type's sample names; two families whose sample names meet
+    /// cannot share an exposition (a gauge `x_count` beside a summary `x`, say).
+    pub(crate) const fn sample_suffixes(self) -> &'static [&'static str] {
+        match self {
+            MetricType::Counter => &["_total", "_created"],
+            MetricType::Histogram => &["_bucket", "_count", "_sum", "_created"],
+            MetricType::Summary => &["", "_count", "_sum", "_created"],
+            MetricType::Info => &["_info"],
+            MetricType::Gauge | MetricType::StateSet | MetricType::Unknown => &[""],
+        }
+    }
+
     /// The label name this type reserves for itself.
     pub(crate) const fn reserved_label(self) -> Option<&'static str> {
         match self {

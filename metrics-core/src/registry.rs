@@ -2,12 +2,13 @@
 //! at run time; and the conflicts between them.
 
 use core::fmt;
+use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use linkme::distributed_slice;
 
-use crate::collector::{repeated_names, Collector, MetricFamily};
+use crate::collector::{Collector, MetricFamily};
 use crate::descriptor::Site;
 use crate::encoding::{render_label_pairs, write_header, Format, Header, SeriesEncoder};
 use crate::metric::Collect;
@@ -189,8 +190,7 @@ impl std::error::Error for GatherError {}
 /// ```
 #[derive(Default)]
 pub struct Registry {
-    /// Sorted by family name; entries sharing a name agree (checked when added).
-    entries: RwLock<Vec<Entry>>,
+    entries: RwLock<Entries>,
     collectors: RwLock<Vec<Arc<dyn Collector>>>,
     /// Conflicts found among the link-time metrics.
     startup_errors: Vec<RegistrationError>,
@@ -198,12 +198,38 @@ pub struct Registry {
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<_> = read(&self.entries).iter().map(Entry::name).collect();
+        let names: Vec<_> = read(&self.entries).list.iter().map(Entry::name).collect();
         f.debug_struct("Registry")
             .field("metrics", &names)
             .field("errors", &self.startup_errors)
             .finish_non_exhaustive()
     }
+}
+
+/// The registered metrics, sorted by family name (entries sharing a name agree: checked
+/// when added), and every sample name they write, mapped to its family.
+#[derive(Default)]
+struct Entries {
+    list: Vec<Entry>,
+    samples: HashMap<String, &'static str>,
+}
+
+impl Entries {
+    fn group(&self, name: &str) -> core::ops::Range<usize> {
+        let start = self.list.partition_point(|e| e.name() < name);
+        let len = self.list[start..]
+            .iter()
+            .take_while(|e| e.name() == name)
+            .count();
+        start..start + len
+    }
+}
+
+/// The sample names a family writes.
+fn sample_names(name: &str, kind: crate::MetricType) -> impl Iterator<Item = String> + '_ {
+    kind.sample_suffixes()
+        .iter()
+        .map(move |suffix| format!("{name}{suffix}"))
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
@@ -278,9 +304,21 @@ impl Registry {
     /// Removes a metric added with [`register`](Self::register); returns whether it was there.
     pub fn unregister(&self, metric: &Arc<dyn Collect>) -> bool {
         let mut entries = write(&self.entries);
-        let before = entries.len();
-        entries.retain(|e| !matches!(&e.source, Source::Shared(m) if Arc::ptr_eq(m, metric)));
-        entries.len() != before
+        let Some(index) = entries
+            .list
+            .iter()
+            .position(|e| matches!(&e.source, Source::Shared(m) if Arc::ptr_eq(m, metric)))
+        else {
+            return false;
+        };
+        let removed = entries.list.remove(index);
+        if entries.group(removed.name()).is_empty() {
+            let kind = removed.metric().descriptor().kind();
+            for sample in sample_names(removed.name(), kind) {
+                entries.samples.remove(&sample);
+            }
+        }
+        true
     }
 
     /// Adds a collector, called at every scrape.
@@ -308,13 +346,8 @@ impl Registry {
             ));
         }
         let mut entries = write(&self.entries);
-        let start = entries.partition_point(|e| e.name() < name);
-        let end = start
-            + entries[start..]
-                .iter()
-                .take_while(|e| e.name() == name)
-                .count();
-        for existing in &entries[start..end] {
+        let group = entries.group(name);
+        for existing in &entries.list[group.clone()] {
             if let Some(reason) = conflict(existing, &entry) {
                 return Err(RegistrationError {
                     name: name.to_owned(),
@@ -324,7 +357,24 @@ impl Registry {
                 });
             }
         }
-        entries.insert(end, entry);
+        if group.is_empty() {
+            let kind = entry.metric().descriptor().kind();
+            for sample in sample_names(name, kind) {
+                if let Some(other) = entries.samples.get(&sample) {
+                    let other_site = entries.list[entries.group(other).start].site;
+                    return Err(RegistrationError {
+                        name: name.to_owned(),
+                        reason: format!("as its sample `{sample}` is also a sample of `{other}`"),
+                        first: other_site,
+                        second: Some(entry.site),
+                    });
+                }
+            }
+            entries
+                .samples
+                .extend(sample_names(name, kind).map(|s| (s, name)));
+        }
+        entries.list.insert(group.end, entry);
         Ok(())
     }
 
@@ -339,23 +389,30 @@ impl Registry {
         let mut errors = GatherError::default();
         let mut collected = self.collect_families(&mut errors);
         let entries = read(&self.entries);
+        let mut collected_samples = HashSet::new();
         collected.retain(|family| {
-            let taken = entries
-                .binary_search_by(|e| e.name().cmp(family.name()))
-                .is_ok();
-            if taken {
+            let samples: Vec<String> = sample_names(family.name(), family.kind()).collect();
+            let clash = samples
+                .iter()
+                .find(|s| entries.samples.contains_key(*s) || collected_samples.contains(*s));
+            if let Some(sample) = clash {
                 errors.problems.push(format!(
-                    "a collector produced `{}`, which a registered metric already uses",
+                    "a collector produced `{}`, whose sample `{sample}` another family writes too",
                     family.name()
                 ));
+                return false;
             }
-            !taken
+            collected_samples.extend(samples);
+            true
         });
         collected.sort_by(|a, b| a.name().cmp(b.name()));
 
         // Merge the sorted registered groups with the sorted collected families.
         let mut collected = collected.iter().peekable();
-        let mut groups = entries.chunk_by(|a, b| a.name() == b.name()).peekable();
+        let mut groups = entries
+            .list
+            .chunk_by(|a, b| a.name() == b.name())
+            .peekable();
         loop {
             let collected_first = match (groups.peek(), collected.peek()) {
                 (None, None) => break,
@@ -396,14 +453,7 @@ impl Registry {
         let mut families = Vec::new();
         for collector in collectors {
             match catch_unwind(AssertUnwindSafe(|| collector.collect())) {
-                Ok(Ok(mut fams)) => {
-                    for name in repeated_names(&fams) {
-                        errors
-                            .problems
-                            .push(format!("a collector produced `{name}` twice"));
-                    }
-                    families.append(&mut fams);
-                }
+                Ok(Ok(mut collected)) => families.append(&mut collected),
                 Ok(Err(e)) => errors.problems.push(format!("a collector failed: {e}")),
                 Err(panic) => {
                     let message = panic
@@ -417,9 +467,6 @@ impl Registry {
                 }
             }
         }
-        // Keep the first family of each name.
-        let mut seen = std::collections::HashSet::new();
-        families.retain(|f| seen.insert(f.name().to_owned()));
         families
     }
 

@@ -1,12 +1,10 @@
 //! Float formatting: the shortest digits that read back as the same `f64`.
 //!
-//! Two styles, one digit source (the standard library's shortest round-trip `{:e}`):
+//! Two styles, one digit source (ryu's shortest round-trip digits):
 //! sample values as Python's `repr` writes them (`42.0`, `0.1`, `1e+21`, `1.5e-07`), and
 //! the canonical form OpenMetrics asks of `le` and `quantile` values, which is Go's
 //! `strconv.FormatFloat(v, 'g', -1, 64)` with `.0` added to integers (`1.0`, `100000.0`,
 //! `1e+06`).
-
-use core::fmt::Write as _;
 
 /// How a float is spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,36 +59,12 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 fn write_general(out: &mut Vec<u8>, v: f64, style: FloatStyle) {
-    let mut scratch = Scratch::default();
-    // `{:e}` gives the shortest round-trip digits: `-1.2345e-7`, `1e21`.
-    write!(scratch, "{v:e}").expect("a finite f64 fits in 32 bytes");
-    let text = scratch.as_bytes();
-    let (negative, text) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    let e_at = text
-        .iter()
-        .position(|&c| c == b'e')
-        .expect("`{:e}` writes an exponent");
-    let (mantissa, exponent) = (&text[..e_at], &text[e_at + 1..]);
-    let exponent: i32 = core::str::from_utf8(exponent)
-        .ok()
-        .and_then(|e| e.parse().ok())
-        .expect("a decimal exponent");
-    let mut digits = [0u8; 24];
-    let mut n = 0;
-    for &c in mantissa {
-        if c != b'.' {
-            digits[n] = c;
-            n += 1;
-        }
-    }
-    let digits = &digits[..n];
-
-    if negative {
+    if v.is_sign_negative() {
         out.push(b'-');
     }
+    let mut ryu = ryu::Buffer::new();
+    let (digits, exponent) = Digits::of(ryu.format_finite(v.abs()));
+    let digits = digits.as_bytes();
     if exponent < -4 || exponent >= style.positional_below() {
         out.push(digits[0]);
         if digits.len() > 1 {
@@ -125,28 +99,43 @@ fn write_general(out: &mut Vec<u8>, v: f64, style: FloatStyle) {
     }
 }
 
-/// A fixed buffer for `{:e}`: the longest f64 in that form is 24 bytes.
-#[derive(Default)]
-struct Scratch {
-    buf: [u8; 32],
+/// The significant digits of a positive decimal number and the decimal exponent of the
+/// first one: `0.00123` is `123` and -3, `1.5e21` is `15` and 21.
+struct Digits {
+    buf: [u8; 24],
     len: usize,
 }
 
-impl Scratch {
+impl Digits {
+    /// Reads ryu's shortest round-trip spelling (`0.3`, `1e16`, `1.5e-7`, `123.0`).
+    fn of(text: &str) -> (Digits, i32) {
+        let (mantissa, exp10) = match text.split_once('e') {
+            Some((m, e)) => (m, e.parse::<i32>().expect("ryu writes a decimal exponent")),
+            None => (text, 0),
+        };
+        let point = mantissa.find('.').unwrap_or(mantissa.len());
+        let mut digits = Digits {
+            buf: [0; 24],
+            len: 0,
+        };
+        let mut leading_zeros = 0;
+        for &c in mantissa.as_bytes().iter().filter(|c| c.is_ascii_digit()) {
+            if digits.len == 0 && c == b'0' {
+                leading_zeros += 1;
+            } else {
+                digits.buf[digits.len] = c;
+                digits.len += 1;
+            }
+        }
+        while digits.len > 1 && digits.buf[digits.len - 1] == b'0' {
+            digits.len -= 1;
+        }
+        let point = i32::try_from(point).expect("short");
+        (digits, exp10 + point - 1 - leading_zeros)
+    }
+
     fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
-    }
-}
-
-impl core::fmt::Write for Scratch {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(core::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 
