@@ -66,6 +66,9 @@ struct Entry {
     site: Site,
     /// The constant labels, rendered once.
     const_labels: Arc<[u8]>,
+    /// The constant labels sorted by name and rendered: what tells apart entries that
+    /// share a family.
+    series_key: Box<[u8]>,
 }
 
 impl Entry {
@@ -77,12 +80,17 @@ impl Entry {
         let d = metric.descriptor();
         let mut rendered = Vec::new();
         render_label_pairs(&mut rendered, d.const_labels().iter().copied());
+        let mut sorted = d.const_labels().to_vec();
+        sorted.sort_unstable();
+        let mut series_key = Vec::new();
+        render_label_pairs(&mut series_key, sorted);
         Entry {
             site: Site {
                 location: d.location(),
                 module,
             },
             const_labels: rendered.into(),
+            series_key: series_key.into(),
             source,
         }
     }
@@ -98,18 +106,20 @@ impl Entry {
         self.metric().descriptor().name()
     }
 
-    /// Every label name, constant ones first, sorted for comparison.
-    fn all_label_names(&self) -> Vec<&'static str> {
+    /// The constant and the variable label names, each sorted: what every entry of one
+    /// family must agree on.
+    fn label_shape(&self) -> (Vec<&'static str>, Vec<&'static str>) {
         let m = self.metric();
-        let mut names: Vec<_> = m
+        let mut constant: Vec<_> = m
             .descriptor()
             .const_labels()
             .iter()
             .map(|(n, _)| *n)
-            .chain(m.label_names().iter().copied())
             .collect();
-        names.sort_unstable();
-        names
+        let mut variable = m.label_names().to_vec();
+        constant.sort_unstable();
+        variable.sort_unstable();
+        (constant, variable)
     }
 }
 
@@ -212,6 +222,8 @@ impl fmt::Debug for Registry {
 struct Entries {
     list: Vec<Entry>,
     samples: HashMap<String, &'static str>,
+    /// Each entry's family name and constant labels ([`Entry::series_key`]), and its site.
+    series: HashMap<(&'static str, Box<[u8]>), Site>,
 }
 
 impl Entries {
@@ -312,6 +324,9 @@ impl Registry {
             return false;
         };
         let removed = entries.list.remove(index);
+        entries
+            .series
+            .remove(&(removed.name(), removed.series_key.clone()));
         if entries.group(removed.name()).is_empty() {
             let kind = removed.metric().descriptor().kind();
             for sample in sample_names(removed.name(), kind) {
@@ -334,12 +349,12 @@ impl Registry {
             first: entry.site,
             second: None,
         };
-        let labels = entry.all_label_names();
-        if labels.windows(2).any(|w| w[0] == w[1]) {
+        let (constant, variable) = entry.label_shape();
+        if constant.iter().any(|c| variable.contains(c)) {
             return Err(own_error("a constant label is also a variable label"));
         }
         if entry.metric().descriptor().kind() == crate::MetricType::StateSet
-            && labels.contains(&name)
+            && (constant.contains(&name) || variable.contains(&name))
         {
             return Err(own_error(
                 "a state set's label is its name, so no other label may have it",
@@ -347,7 +362,8 @@ impl Registry {
         }
         let mut entries = write(&self.entries);
         let group = entries.group(name);
-        for existing in &entries.list[group.clone()] {
+        // Entries of one family all agree, so the first speaks for them.
+        if let Some(existing) = entries.list.get(group.start).filter(|_| !group.is_empty()) {
             if let Some(reason) = conflict(existing, &entry) {
                 return Err(RegistrationError {
                     name: name.to_owned(),
@@ -356,6 +372,17 @@ impl Registry {
                     second: Some(entry.site),
                 });
             }
+        }
+        let series = (name, entry.series_key.clone());
+        if let Some(existing) = entries.series.get(&series) {
+            return Err(RegistrationError {
+                name: name.to_owned(),
+                reason:
+                    "with the same series (give each definition its own name or constant labels)"
+                        .to_owned(),
+                first: *existing,
+                second: Some(entry.site),
+            });
         }
         if group.is_empty() {
             let kind = entry.metric().descriptor().kind();
@@ -374,6 +401,7 @@ impl Registry {
                 .samples
                 .extend(sample_names(name, kind).map(|s| (s, name)));
         }
+        entries.series.insert(series, entry.site);
         entries.list.insert(group.end, entry);
         Ok(())
     }
@@ -514,20 +542,13 @@ fn conflict(existing: &Entry, new: &Entry) -> Option<String> {
             b.unit()
         ));
     }
-    if existing.all_label_names() != new.all_label_names() {
+    let (a_shape, b_shape) = (existing.label_shape(), new.label_shape());
+    if a_shape != b_shape {
         return Some(format!(
-            "with labels {:?} and with labels {:?}",
-            existing.all_label_names(),
-            new.all_label_names()
+            "with constant and variable labels {a_shape:?} and {b_shape:?}"
         ));
     }
-    let mut a_const = a.const_labels().to_vec();
-    let mut b_const = b.const_labels().to_vec();
-    a_const.sort_unstable();
-    b_const.sort_unstable();
-    (a_const == b_const).then(|| {
-        "with the same series (give each definition its own name or constant labels)".to_owned()
-    })
+    None
 }
 
 fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
