@@ -37,6 +37,96 @@ pub trait LabelValues<const N: usize> {
     fn write_key(&self, out: &mut LabelBuf);
 }
 
+/// A label value type with a fixed, known set of values (`bool`, or an enum deriving
+/// `LabelValue`): its children live in a dense array indexed by the value, with no
+/// hashing, and every one of them is exported from the first scrape.
+///
+/// ```
+/// use promlink_core::{FixedLabelValue, LabelBuf, LabelValue};
+///
+/// #[derive(Clone, Copy)]
+/// enum Outcome { Hit, Miss }
+///
+/// impl LabelValue for Outcome {
+///     fn write_label_value(&self, out: &mut LabelBuf) {
+///         out.push_str(Self::VALUES[self.index()]);
+///     }
+/// }
+///
+/// impl FixedLabelValue for Outcome {
+///     const VALUES: &'static [&'static str] = &["hit", "miss"];
+///     fn index(&self) -> usize {
+///         *self as usize
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a label type with a fixed set of values",
+    label = "a fixed-cardinality label type is expected here",
+    note = "derive `LabelValue` on an enum, or use `bool`; for strings and numbers, the family hashes its label values instead"
+)]
+pub trait FixedLabelValue: LabelValue {
+    /// Every value's text, in index order.
+    const VALUES: &'static [&'static str];
+
+    /// This value's position in [`VALUES`](Self::VALUES).
+    fn index(&self) -> usize;
+}
+
+impl FixedLabelValue for bool {
+    const VALUES: &'static [&'static str] = &["false", "true"];
+
+    #[inline]
+    fn index(&self) -> usize {
+        usize::from(*self)
+    }
+}
+
+/// The values of all labels of a [`DenseFamily`](crate::DenseFamily): a tuple of
+/// [`FixedLabelValue`]s, numbered in mixed radix (the last label varies fastest).
+pub trait FixedLabelValues {
+    /// The number of labels.
+    const ARITY: usize;
+    /// The number of value combinations.
+    const CARDINALITY: usize;
+
+    /// This combination's number, below [`CARDINALITY`](Self::CARDINALITY).
+    fn index(&self) -> usize;
+
+    /// The text of label `label` in combination `index`.
+    fn value_text(index: usize, label: usize) -> &'static str;
+}
+
+macro_rules! tuple_fixed_label_values {
+    ($($n:literal => ($($t:ident $i:tt),+);)*) => {$(
+        impl<$($t: FixedLabelValue),+> FixedLabelValues for ($($t,)+) {
+            const ARITY: usize = $n;
+            const CARDINALITY: usize = 1 $(* $t::VALUES.len())+;
+
+            #[inline]
+            fn index(&self) -> usize {
+                let mut index = 0;
+                $( index = index * $t::VALUES.len() + self.$i.index(); )+
+                index
+            }
+
+            fn value_text(index: usize, label: usize) -> &'static str {
+                let radices = [$($t::VALUES),+];
+                let stride: usize = radices[label + 1..].iter().map(|v| v.len()).product();
+                radices[label][(index / stride) % radices[label].len()]
+            }
+        }
+    )*};
+}
+tuple_fixed_label_values! {
+    1 => (A 0);
+    2 => (A 0, B 1);
+    3 => (A 0, B 1, C 2);
+    4 => (A 0, B 1, C 2, D 3);
+    5 => (A 0, B 1, C 2, D 3, E 4);
+    6 => (A 0, B 1, C 2, D 3, E 4, F 5);
+}
+
 /// The separator after each value in a key; never part of UTF-8 text.
 pub(crate) const SEPARATOR: u8 = 0xFF;
 

@@ -37,6 +37,7 @@
 //! - [`Counter`], [`Gauge`], [`CallbackGauge`], [`Histogram`], [`Summary`], [`Info`],
 //!   [`StateSet`]: the metric types, all `const`-constructible, all lock-free to update.
 //! - [`Family`]: a metric with labels; [`LabelValue`] turns values into label text.
+//!   [`DenseFamily`]: labels with a fixed set of values ([`FixedLabelValue`]), in an array.
 //! - [`Metric`] and [`Descriptor`]: a metric with its name, help, type, unit and constant
 //!   labels; [`register!`] puts a `static` one in the link-time slice.
 //! - [`Registry`]: the global registry (link-time metrics, plus run-time ones and
@@ -46,6 +47,7 @@
 
 mod collector;
 mod counter;
+mod dense;
 mod descriptor;
 mod encoding;
 mod family;
@@ -60,13 +62,14 @@ mod time;
 
 pub use collector::{CollectError, Collector, InvalidFamily, MetricFamily, SeriesValue};
 pub use counter::{Counter, InvalidIncrement};
+pub use dense::DenseFamily;
 pub use descriptor::{is_label_name, is_metric_name, Descriptor, MetricType, Site};
 pub use encoding::{Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 pub use family::{Child, Family};
 pub use gauge::{CallbackGauge, Gauge, InProgress};
 pub use histogram::{Histogram, HistogramSnapshot, Observe, Summary, Timer, DEFAULT_BUCKETS};
 pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
-pub use label::{LabelBuf, LabelValue, LabelValues};
+pub use label::{FixedLabelValue, FixedLabelValues, LabelBuf, LabelValue, LabelValues};
 pub use metric::{Collect, EncodeMetric, Metric, Series};
 pub use registry::{GatherError, RegistrationError, Registry};
 pub use time::{process_start_time, unix_time};
