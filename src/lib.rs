@@ -7,18 +7,27 @@
 //! format 0.0.4 or OpenMetrics 1.0.0, chosen from the scrape's `Accept` header.
 //!
 //! ```
-//! use promlink::{register, Counter, Family, Format, Metric, Registry};
+//! use promlink::{declare_metrics, Format, Registry};
 //!
-//! static HTTP_REQUESTS_TOTAL: Metric<Family<Counter, 2>> = Metric::new(
-//!     "http_requests_total",
-//!     "Total HTTP requests.",
-//!     Family::new(["method", "status"], Counter::new()),
-//! );
-//! register!(HTTP_REQUESTS_TOTAL);
+//! declare_metrics! {
+//!     /// Total HTTP requests.
+//!     pub counter HTTP_REQUESTS_TOTAL { method: &str, endpoint: &str, status: u16 };
+//!     /// Current active connections.
+//!     pub gauge ACTIVE_CONNECTIONS;
+//!     /// Request duration in seconds.
+//!     pub histogram HTTP_REQUEST_DURATION_SECONDS { endpoint: &str }
+//!         buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+//! }
 //!
-//! HTTP_REQUESTS_TOTAL.labels(("GET", 200)).inc();
+//! HTTP_REQUESTS_TOTAL.labels("GET", "/api/orders", 200).inc();
+//! ACTIVE_CONNECTIONS.set(42.0);
+//! HTTP_REQUEST_DURATION_SECONDS.labels("/api/orders").observe(0.07);
+//!
 //! assert_eq!(
-//!     Registry::global().get_sample_value("http_requests_total", &[("method", "GET"), ("status", "200")]),
+//!     Registry::global().get_sample_value(
+//!         "http_requests_total",
+//!         &[("method", "GET"), ("endpoint", "/api/orders"), ("status", "200")]
+//!     ),
 //!     Some(1.0)
 //! );
 //! ```
@@ -26,3 +35,80 @@
 //! See [`promlink_core`] for the types; this crate re-exports all of them.
 
 pub use promlink_core::*;
+
+/// Declares `static` metrics, registered at link time, with typed label lookups.
+///
+/// Each declaration is a doc comment (the HELP text, required), optional
+/// `#[metric(name = "..", unit = "..", help = "..")]`, a visibility, a type (`counter`,
+/// `gauge`, `histogram`, `summary`, `info`, `stateset`), the static's name in
+/// `SCREAMING_SNAKE_CASE` (the metric name is its lowercase form), typed labels in braces,
+/// and `buckets [..]` for histograms or `states [..]` for state sets.
+///
+/// ```
+/// use promlink::{declare_metrics, LabelValue};
+///
+/// #[derive(Clone, Copy, LabelValue)]
+/// enum Method {
+///     #[label(rename = "GET")]
+///     Get,
+///     #[label(rename = "POST")]
+///     Post,
+/// }
+///
+/// declare_metrics! {
+///     /// Total HTTP requests.
+///     pub counter HTTP_REQUESTS_TOTAL { method: Method, endpoint: &str, status: u16 };
+///     /// Cache lookups: fixed-cardinality labels live in a dense array.
+///     counter CACHE_LOOKUPS_TOTAL { method: Method, hit: bool };
+///     /// Request duration.
+///     #[metric(unit = "seconds")]
+///     pub histogram REQUEST_DURATION_SECONDS { endpoint: &str } buckets [0.01, 0.1, 1.0];
+///     /// Task state.
+///     stateset TASK_STATE states ["starting", "running", "stopped"];
+/// }
+///
+/// // Positional, in declaration order: a wrong count or type does not compile.
+/// HTTP_REQUESTS_TOTAL.labels(Method::Get, "/api/orders", 200).inc();
+/// // By name: a missing or unknown label does not compile.
+/// HTTP_REQUESTS_TOTAL.with(HttpRequestsTotalLabels { method: Method::Post, endpoint: "/api/orders", status: 201 }).inc();
+/// CACHE_LOOKUPS_TOTAL.labels(Method::Get, true).inc();
+/// REQUEST_DURATION_SECONDS.labels("/api/orders").observe(0.05);
+/// TASK_STATE.set_state("running");
+/// ```
+///
+/// Mistakes are compile errors on your tokens: invalid or reserved names, a counter not
+/// ending in `_total`, a missing doc comment, unsorted or repeated buckets, labels that
+/// carry per-user or per-request identity (`user_id`, `email`, `session_token`..., unless
+/// marked `#[unbounded]`), unknown options.
+pub use promlink_macros::declare_metrics;
+
+/// Derives [`LabelValue`] and [`FixedLabelValue`] for an enum of unit variants.
+///
+/// Values are the variants' names in `snake_case`, or `#[label(rename = "..")]`. A
+/// family whose labels are all such enums or `bool`s keeps its children in a dense
+/// array, with every combination exported from the first scrape. For a renamed
+/// dependency, `#[label(crate = path::to::promlink)]` on the enum.
+///
+/// ```
+/// use promlink::{FixedLabelValue, LabelValue};
+///
+/// #[derive(LabelValue)]
+/// enum Outcome {
+///     Hit,
+///     NotFound,
+///     #[label(rename = "error")]
+///     Failed,
+/// }
+/// assert_eq!(Outcome::VALUES, ["hit", "not_found", "error"]);
+/// ```
+pub use promlink_macros::LabelValue;
+
+/// Not public API: what the macros' generated code refers to.
+#[doc(hidden)]
+pub mod __private {
+    pub use promlink_core::__private::*;
+    pub use promlink_core::{
+        Child, Counter, DenseFamily, Family, FixedLabelValue, FixedLabelValues, Gauge, Histogram,
+        Info, LabelBuf, LabelValue, Metric, StateSet, Summary, DEFAULT_BUCKETS,
+    };
+}

@@ -1,0 +1,339 @@
+//! Checked declarations turned into `static` metrics, registrations and typed label
+//! lookups.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Ident, Lifetime, Type};
+
+use super::parse::{Kind, Labels, MetricDecl};
+use super::validate::Checked;
+use crate::names::camel_case;
+
+/// Expands one declaration. `checked` is `None` after a validation error: the static is
+/// still emitted, with placeholder names and no registration, so that code using it
+/// compiles and the user sees only the error that matters.
+pub(crate) fn metric(
+    decl: &MetricDecl,
+    checked: Option<&Checked>,
+    krate: &TokenStream,
+) -> TokenStream {
+    let p = quote!(#krate::__private);
+    let placeholder = Checked {
+        name: if decl.kind == Kind::Counter {
+            "invalid_total"
+        } else {
+            "invalid"
+        }
+        .to_owned(),
+        help: String::new(),
+        unit: None,
+    };
+    let valid = checked.is_some();
+    let Checked { name, help, unit } = checked.unwrap_or(&placeholder);
+    let unit = unit.as_ref().map(|u| quote!(.with_unit(#u)));
+    let (series_type, series_new) = series(decl, valid, &p);
+    let site = Site {
+        p: &p,
+        valid,
+        describe: &|family: TokenStream| quote!(#p::Metric::new(#name, #help, #family) #unit),
+    };
+    match decl.labels.as_ref().filter(|l| !l.labels.is_empty()) {
+        None => unlabelled(decl, &site, &series_type, &series_new),
+        Some(labels) => labelled(decl, &site, labels, &series_type, &series_new),
+    }
+}
+
+/// What both expansions share.
+struct Site<'a> {
+    /// `::promlink::__private`.
+    p: &'a TokenStream,
+    /// Whether the declaration passed validation (and so is registered).
+    valid: bool,
+    /// `Metric::new(name, help, <family>)` with the unit.
+    describe: &'a dyn Fn(TokenStream) -> TokenStream,
+}
+
+fn unlabelled(
+    decl: &MetricDecl,
+    site: &Site<'_>,
+    series_type: &TokenStream,
+    series_new: &TokenStream,
+) -> TokenStream {
+    let MetricDecl {
+        attrs, vis, ident, ..
+    } = decl;
+    let p = site.p;
+    let init = (site.describe)(series_new.clone());
+    let init = quote_spanned!(ident.span()=> #init);
+    let registration = site.valid.then(|| registration(p, &quote!(#ident)));
+    quote! {
+        #(#attrs)*
+        #vis static #ident: #p::Metric<#series_type> = #init;
+        #registration
+    }
+}
+
+fn labelled(
+    decl: &MetricDecl,
+    site: &Site<'_>,
+    labels: &Labels,
+    series_type: &TokenStream,
+    series_new: &TokenStream,
+) -> TokenStream {
+    let MetricDecl {
+        attrs, vis, ident, ..
+    } = decl;
+    let (p, span) = (site.p, ident.span());
+    let label_names: Vec<String> = labels
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if site.valid {
+                l.ident.to_string().trim_start_matches("r#").to_owned()
+            } else {
+                format!("l{i}")
+            }
+        })
+        .collect();
+    let idents: Vec<&Ident> = labels.labels.iter().map(|l| &l.ident).collect();
+    let types: Vec<&Type> = labels.labels.iter().map(|l| &l.ty).collect();
+    let label_attrs: Vec<_> = labels.labels.iter().map(|l| &l.attrs).collect();
+    let dense = types.iter().all(|t| is_fixed_cardinality(t));
+    let (metric_type, family_new, child_type) = if dense {
+        let tuple = quote!((#(#types,)*));
+        let k = quote!({ <#tuple as #p::FixedLabelValues>::CARDINALITY });
+        (
+            quote!(#p::Metric<#p::DenseFamily<#series_type, #tuple, #k>>),
+            quote!(#p::DenseFamily::new(&[#(#label_names),*], [const { #series_new }; #k])),
+            quote!(&#series_type),
+        )
+    } else {
+        let n = idents.len();
+        (
+            quote!(#p::Metric<#p::Family<#series_type, #n>>),
+            quote!(#p::Family::new([#(#label_names),*], #series_new)),
+            quote!(#p::Child<#series_type>),
+        )
+    };
+    let remove = (!dense).then(|| {
+        quote! {
+            /// Removes the child for these label values; returns whether there was one.
+            pub fn remove(&self, #(#idents: #types),*) -> bool {
+                self.0.remove((#(#idents,)*))
+            }
+        }
+    });
+    let wrapper = format_ident!("{}", camel_case(&ident.to_string()), span = span);
+    let labels_struct = format_ident!("{}Labels", wrapper, span = span);
+    let (field_types, lifetime) = struct_field_types(&types);
+    let generics = lifetime.as_ref().map(|lt| quote!(<#lt>));
+    let anonymous = lifetime.as_ref().map(|_| quote!(<'_>));
+    let init = (site.describe)(family_new);
+    let init = quote_spanned!(span=> #wrapper(#init));
+    let registration = site.valid.then(|| registration(p, &quote!(#ident.0)));
+    let doc_type = format!("The metric [`{ident}`]: dereferences to its family, and looks children up by typed label values.");
+    let doc_labels = format!("The label values of [`{ident}`], by name.");
+    quote! {
+        #(#attrs)*
+        #vis static #ident: #wrapper = #init;
+        #registration
+
+        #[doc = #doc_type]
+        #[derive(Debug)]
+        #vis struct #wrapper(#metric_type);
+
+        impl ::core::ops::Deref for #wrapper {
+            type Target = #metric_type;
+
+            fn deref(&self) -> &Self::Target {
+                &self.0
+            }
+        }
+
+        #[allow(dead_code, clippy::too_many_arguments)]
+        impl #wrapper {
+            /// The child for these label values, in the order they are declared.
+            #[inline]
+            #[must_use]
+            pub fn labels(&self, #(#idents: #types),*) -> #child_type {
+                self.0.labels((#(#idents,)*))
+            }
+
+            /// The child for these label values, by name.
+            #[inline]
+            #[must_use]
+            pub fn with(&self, labels: #labels_struct #anonymous) -> #child_type {
+                self.labels(#(labels.#idents),*)
+            }
+
+            #remove
+        }
+
+        #[doc = #doc_labels]
+        #[allow(dead_code)]
+        #vis struct #labels_struct #generics {
+            #(#(#label_attrs)* pub #idents: #field_types,)*
+        }
+    }
+}
+
+/// The series type and its `const` constructor.
+fn series(decl: &MetricDecl, valid: bool, p: &TokenStream) -> (TokenStream, TokenStream) {
+    let span = decl.kind_span;
+    match decl.kind {
+        Kind::Counter => (
+            quote!(#p::Counter),
+            quote_spanned!(span=> #p::Counter::new()),
+        ),
+        Kind::Gauge => (quote!(#p::Gauge), quote_spanned!(span=> #p::Gauge::new())),
+        Kind::Summary => (
+            quote!(#p::Summary),
+            quote_spanned!(span=> #p::Summary::new()),
+        ),
+        Kind::Info => (quote!(#p::Info), quote_spanned!(span=> #p::Info::new(&[]))),
+        Kind::StateSet => {
+            let states: Vec<String> = match &decl.states {
+                Some(s) if valid => s.states.iter().map(syn::LitStr::value).collect(),
+                Some(s) => (0..s.states.len().clamp(1, 64))
+                    .map(|i| format!("s{i}"))
+                    .collect(),
+                None => vec!["s0".to_owned()],
+            };
+            (
+                quote!(#p::StateSet),
+                quote_spanned!(span=> #p::StateSet::new(&[#(#states),*])),
+            )
+        }
+        Kind::Histogram => match &decl.buckets {
+            None => (
+                quote!(#p::Histogram<14>),
+                quote_spanned!(span=> #p::Histogram::new(&#p::DEFAULT_BUCKETS)),
+            ),
+            Some(buckets) => {
+                let n = buckets.bounds.len().max(1);
+                let bounds: Vec<TokenStream> = if valid {
+                    buckets
+                        .bounds
+                        .iter()
+                        .map(|b| float_literal(b.value, b.expr.span()))
+                        .collect()
+                } else {
+                    (1..=n)
+                        .map(|i| {
+                            float_literal(f64::from(u32::try_from(i).unwrap_or(u32::MAX)), span)
+                        })
+                        .collect()
+                };
+                (
+                    quote!(#p::Histogram<#n>),
+                    quote_spanned!(span=> #p::Histogram::new(&[#(#bounds),*])),
+                )
+            }
+        },
+    }
+}
+
+/// `value` as an `f64` literal with the user's span.
+fn float_literal(value: f64, span: Span) -> TokenStream {
+    let mut literal = proc_macro2::Literal::f64_suffixed(value.abs());
+    literal.set_span(span);
+    if value.is_sign_negative() {
+        quote_spanned!(span=> -#literal)
+    } else {
+        literal.into_token_stream()
+    }
+}
+
+/// The element of the link-time slice for `metric` (an expression of a `static`).
+fn registration(p: &TokenStream, metric: &TokenStream) -> TokenStream {
+    quote! {
+        const _: () = {
+            #[#p::linkme::distributed_slice(#p::PROMLINK_METRICS_V0_1)]
+            #[linkme(crate = #p::linkme)]
+            static __PROMLINK_REGISTRATION: #p::Registration = #p::Registration::new(&#metric, ::core::module_path!());
+        };
+    }
+}
+
+/// Whether a label type has a fixed set of values, decided by its spelling: `bool` and
+/// any type that is not a string, a number or a reference (an enum deriving
+/// `LabelValue`). The compiler confirms it: such a type must implement
+/// `FixedLabelValue`, whose diagnostic explains what to do otherwise.
+fn is_fixed_cardinality(ty: &Type) -> bool {
+    const DYNAMIC: [&str; 20] = [
+        "str",
+        "String",
+        "Cow",
+        "Box",
+        "Arc",
+        "Rc",
+        "char",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "usize",
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "i128",
+        "isize",
+        "SharedString",
+    ];
+    match ty {
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| !DYNAMIC.contains(&s.ident.to_string().as_str()))
+        }
+        Type::Group(group) => is_fixed_cardinality(&group.elem),
+        Type::Paren(paren) => is_fixed_cardinality(&paren.elem),
+        _ => false,
+    }
+}
+
+/// The label types as struct fields: elided lifetimes (`&str`) become `'a`, returned when
+/// one was needed.
+fn struct_field_types(types: &[&Type]) -> (Vec<Type>, Option<Lifetime>) {
+    struct Elided {
+        lifetime: Lifetime,
+        used: bool,
+    }
+    impl VisitMut for Elided {
+        fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
+            if reference.lifetime.as_ref().is_none_or(|l| l.ident == "_") {
+                reference.lifetime = Some(self.lifetime.clone());
+                self.used = true;
+            }
+            syn::visit_mut::visit_type_reference_mut(self, reference);
+        }
+
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            if lifetime.ident == "_" {
+                *lifetime = self.lifetime.clone();
+                self.used = true;
+            }
+        }
+    }
+    let mut elided = Elided {
+        lifetime: Lifetime::new("'a", Span::call_site()),
+        used: false,
+    };
+    let fields = types
+        .iter()
+        .map(|ty| {
+            let mut ty = (*ty).clone();
+            elided.visit_type_mut(&mut ty);
+            ty
+        })
+        .collect();
+    (fields, elided.used.then_some(elided.lifetime))
+}

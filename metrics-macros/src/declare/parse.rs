@@ -1,0 +1,321 @@
+//! `declare_metrics! { .. }` read into a typed model, keeping every token's span.
+
+use proc_macro2::Span;
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{
+    braced, bracketed, Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token, Type,
+    Visibility,
+};
+
+mod kw {
+    syn::custom_keyword!(counter);
+    syn::custom_keyword!(gauge);
+    syn::custom_keyword!(histogram);
+    syn::custom_keyword!(summary);
+    syn::custom_keyword!(info);
+    syn::custom_keyword!(stateset);
+    syn::custom_keyword!(buckets);
+    syn::custom_keyword!(states);
+}
+
+/// The whole invocation.
+pub(crate) struct Input {
+    /// `crate = path;`: where promlink is, for a renamed dependency.
+    pub(crate) krate: Option<Path>,
+    pub(crate) metrics: Vec<MetricDecl>,
+}
+
+/// The type of a declared metric.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+    Info,
+    StateSet,
+}
+
+impl Kind {
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
+            Kind::Info => "info",
+            Kind::StateSet => "stateset",
+        }
+    }
+}
+
+/// One declaration: `/// help` `#[metric(..)]` `vis kind NAME { labels } buckets [..];`
+pub(crate) struct MetricDecl {
+    /// Attributes passed through to the static: docs, `cfg`, `allow`...
+    pub(crate) attrs: Vec<Attribute>,
+    /// The doc comment's text, lines joined, trimmed; `None` without one.
+    pub(crate) doc: Option<String>,
+    pub(crate) options: Vec<MetricOption>,
+    pub(crate) vis: Visibility,
+    pub(crate) kind: Kind,
+    pub(crate) kind_span: Span,
+    pub(crate) ident: Ident,
+    pub(crate) labels: Option<Labels>,
+    pub(crate) buckets: Option<Buckets>,
+    pub(crate) states: Option<States>,
+}
+
+/// `#[metric(name = "..", unit = "..", help = "..")]`.
+pub(crate) struct MetricOption {
+    pub(crate) key: Ident,
+    pub(crate) value: LitStr,
+}
+
+pub(crate) struct Labels {
+    pub(crate) span: Span,
+    pub(crate) labels: Vec<LabelDecl>,
+}
+
+/// `#[unbounded] name: Type`.
+pub(crate) struct LabelDecl {
+    pub(crate) unbounded: bool,
+    pub(crate) attrs: Vec<Attribute>,
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+}
+
+pub(crate) struct Buckets {
+    pub(crate) keyword: Span,
+    pub(crate) bounds: Vec<Bound>,
+}
+
+/// One bucket bound: its value and the user's tokens.
+pub(crate) struct Bound {
+    pub(crate) value: f64,
+    pub(crate) expr: Expr,
+}
+
+pub(crate) struct States {
+    pub(crate) keyword: Span,
+    pub(crate) states: Vec<LitStr>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut krate = None;
+        if input.peek(Token![crate]) && input.peek2(Token![=]) {
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            krate = Some(input.parse()?);
+            input.parse::<Token![;]>()?;
+        }
+        let mut metrics = Vec::new();
+        while !input.is_empty() {
+            metrics.push(input.parse()?);
+        }
+        Ok(Input { krate, metrics })
+    }
+}
+
+impl Parse for MetricDecl {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut attrs = Vec::new();
+        let mut options = Vec::new();
+        let mut doc_lines = Vec::new();
+        for attr in input.call(Attribute::parse_outer)? {
+            if attr.path().is_ident("metric") {
+                let parsed =
+                    attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
+                for meta in parsed {
+                    options.push(parse_option(&meta)?);
+                }
+                continue;
+            }
+            if attr.path().is_ident("doc") {
+                if let Meta::NameValue(nv) = &attr.meta {
+                    if let Expr::Lit(ExprLit {
+                        lit: Lit::Str(s), ..
+                    }) = &nv.value
+                    {
+                        doc_lines.push(s.value());
+                    }
+                }
+            }
+            attrs.push(attr);
+        }
+        let vis = input.parse()?;
+        let (kind, kind_span) = parse_kind(input)?;
+        let ident: Ident = input.parse()?;
+        let labels = if input.peek(syn::token::Brace) {
+            Some(parse_labels(input)?)
+        } else {
+            None
+        };
+        let mut buckets = None;
+        let mut states = None;
+        loop {
+            let lookahead = input.lookahead1();
+            if lookahead.peek(Token![;]) {
+                input.parse::<Token![;]>()?;
+                break;
+            } else if lookahead.peek(kw::buckets) && buckets.is_none() {
+                let keyword = input.parse::<kw::buckets>()?.span;
+                buckets = Some(Buckets {
+                    keyword,
+                    bounds: parse_bounds(input)?,
+                });
+            } else if lookahead.peek(kw::states) && states.is_none() {
+                let keyword = input.parse::<kw::states>()?.span;
+                let content;
+                bracketed!(content in input);
+                let states_list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+                states = Some(States {
+                    keyword,
+                    states: states_list.into_iter().collect(),
+                });
+            } else {
+                return Err(lookahead.error());
+            }
+        }
+        let doc = if doc_lines.is_empty() {
+            None
+        } else {
+            let lines: Vec<&str> = doc_lines.iter().map(|l| l.trim()).collect();
+            Some(lines.join("\n").trim().to_owned())
+        };
+        Ok(MetricDecl {
+            attrs,
+            doc,
+            options,
+            vis,
+            kind,
+            kind_span,
+            ident,
+            labels,
+            buckets,
+            states,
+        })
+    }
+}
+
+fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
+    let Meta::NameValue(nv) = meta else {
+        return Err(syn::Error::new(
+            meta.span(),
+            "expected `name = \"..\"`, `unit = \"..\"` or `help = \"..\"`",
+        ));
+    };
+    let key = nv
+        .path
+        .get_ident()
+        .cloned()
+        .ok_or_else(|| syn::Error::new(nv.path.span(), "expected `name`, `unit` or `help`"))?;
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(value),
+        ..
+    }) = &nv.value
+    else {
+        return Err(syn::Error::new(
+            nv.value.span(),
+            "expected a string literal",
+        ));
+    };
+    Ok(MetricOption {
+        key,
+        value: value.clone(),
+    })
+}
+
+fn parse_kind(input: ParseStream<'_>) -> syn::Result<(Kind, Span)> {
+    let lookahead = input.lookahead1();
+    let kind = if lookahead.peek(kw::counter) {
+        (Kind::Counter, input.parse::<kw::counter>()?.span)
+    } else if lookahead.peek(kw::gauge) {
+        (Kind::Gauge, input.parse::<kw::gauge>()?.span)
+    } else if lookahead.peek(kw::histogram) {
+        (Kind::Histogram, input.parse::<kw::histogram>()?.span)
+    } else if lookahead.peek(kw::summary) {
+        (Kind::Summary, input.parse::<kw::summary>()?.span)
+    } else if lookahead.peek(kw::info) {
+        (Kind::Info, input.parse::<kw::info>()?.span)
+    } else if lookahead.peek(kw::stateset) {
+        (Kind::StateSet, input.parse::<kw::stateset>()?.span)
+    } else {
+        return Err(lookahead.error());
+    };
+    Ok(kind)
+}
+
+fn parse_labels(input: ParseStream<'_>) -> syn::Result<Labels> {
+    let content;
+    let brace = braced!(content in input);
+    let mut labels = Vec::new();
+    while !content.is_empty() {
+        let mut attrs = Vec::new();
+        let mut unbounded = false;
+        for attr in content.call(Attribute::parse_outer)? {
+            if attr.path().is_ident("unbounded") {
+                attr.meta.require_path_only()?;
+                unbounded = true;
+            } else {
+                attrs.push(attr);
+            }
+        }
+        let ident: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        content.parse::<Token![:]>()?;
+        let ty: Type = content.parse()?;
+        labels.push(LabelDecl {
+            unbounded,
+            attrs,
+            ident,
+            ty,
+        });
+        if content.is_empty() {
+            break;
+        }
+        content.parse::<Token![,]>()?;
+    }
+    Ok(Labels {
+        span: brace.span.join(),
+        labels,
+    })
+}
+
+fn parse_bounds(input: ParseStream<'_>) -> syn::Result<Vec<Bound>> {
+    let content;
+    bracketed!(content in input);
+    let exprs = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+    exprs
+        .into_iter()
+        .map(|expr| {
+            Ok(Bound {
+                value: literal_value(&expr)?,
+                expr,
+            })
+        })
+        .collect()
+}
+
+/// The value of a numeric literal, possibly negated.
+fn literal_value(expr: &Expr) -> syn::Result<f64> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(f), ..
+        }) => f.base10_parse(),
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<f64>(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => literal_value(expr).map(|v| -v),
+        Expr::Group(group) => literal_value(&group.expr),
+        _ => Err(syn::Error::new(
+            expr.span(),
+            "bucket bounds must be number literals, so that they can be checked at compile time",
+        )),
+    }
+}

@@ -1,0 +1,300 @@
+//! Every rule a declaration must follow, each broken one reported at the user's token.
+//! All errors are collected (one `syn::Error` combining them), so a user sees them all at
+//! once.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+
+use super::parse::{Kind, MetricDecl};
+use crate::errors::Errors;
+use crate::names::{is_metric_name, label_name_problem, looks_like_identity};
+
+/// What expansion needs beyond the declaration, every value already checked.
+pub(crate) struct Checked {
+    /// The metric name as written in `Metric::new` (with `_total` for counters).
+    pub(crate) name: String,
+    pub(crate) help: String,
+    pub(crate) unit: Option<String>,
+}
+
+/// Checks one declaration; `None` when it broke a rule (reported in `errors`).
+pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
+    let mut local = Errors::default();
+    let (name, name_span) = metric_name(decl, &mut local);
+    check_name(decl, &name, name_span, &mut local);
+    let unit = check_unit(decl, &name, &mut local);
+    let help = help(decl, &mut local);
+    check_labels(decl, &mut local);
+    check_buckets(decl, &name, unit.as_deref(), &mut local);
+    check_states(decl, &mut local);
+    for option in &decl.options {
+        if !["name", "unit", "help"].contains(&option.key.to_string().as_str()) {
+            local.push(
+                option.key.span(),
+                format_args!(
+                    "unknown option `{}`: expected `name`, `unit` or `help`",
+                    option.key
+                ),
+            );
+        }
+        if decl.options.iter().filter(|o| o.key == option.key).count() > 1 {
+            local.push(
+                option.key.span(),
+                format_args!("`{}` is given more than once", option.key),
+            );
+        }
+    }
+    match local.into_result() {
+        Ok(()) => Some(Checked {
+            name,
+            help: help.unwrap_or_default(),
+            unit,
+        }),
+        Err(error) => {
+            errors.push_error(error);
+            None
+        }
+    }
+}
+
+fn option<'a>(decl: &'a MetricDecl, key: &str) -> Option<&'a syn::LitStr> {
+    decl.options.iter().find(|o| o.key == key).map(|o| &o.value)
+}
+
+fn metric_name(decl: &MetricDecl, errors: &mut Errors) -> (String, Span) {
+    if let Some(name) = option(decl, "name") {
+        return (name.value(), name.span());
+    }
+    let ident = decl.ident.to_string();
+    let ident = ident.strip_prefix("r#").unwrap_or(&ident);
+    if ident.chars().any(char::is_lowercase) {
+        errors.push(
+            decl.ident.span(),
+            format_args!(
+                "metric statics are named in SCREAMING_SNAKE_CASE, from which the metric name is derived: `{}`",
+                ident.to_uppercase()
+            ),
+        );
+    }
+    (ident.to_ascii_lowercase(), decl.ident.span())
+}
+
+fn check_name(decl: &MetricDecl, name: &str, span: Span, errors: &mut Errors) {
+    if !is_metric_name(name) {
+        errors.push(
+            span,
+            format_args!(
+                "`{name}` is not a valid metric name: it must match [a-zA-Z_:][a-zA-Z0-9_:]*"
+            ),
+        );
+        return;
+    }
+    let ends_in_total = name.ends_with("_total");
+    if decl.kind == Kind::Counter && !ends_in_total {
+        errors.push(
+            span,
+            format_args!("a counter's name ends in `_total` (Prometheus' naming rule, checked by promtool): `{name}_total`"),
+        );
+    }
+    if decl.kind != Kind::Counter && ends_in_total {
+        errors.push(
+            span,
+            format_args!(
+                "only counters end in `_total`; this is a {}",
+                decl.kind.keyword()
+            ),
+        );
+    }
+    if decl.kind == Kind::Counter && name == "_total" {
+        errors.push(span, "a counter needs a name before `_total`");
+    }
+    for suffix in ["_created", "_bucket", "_count", "_sum", "_info"] {
+        let allowed = decl.kind == Kind::Info && suffix == "_info";
+        if name.ends_with(suffix) && !allowed {
+            errors.push(span, format_args!("`{suffix}` is a suffix Prometheus reserves for the samples of other metric types"));
+        }
+    }
+    if decl.kind == Kind::StateSet && name.contains(':') {
+        errors.push(
+            span,
+            "a state set's name is also its label name, so it cannot contain `:`",
+        );
+    }
+}
+
+fn check_unit(decl: &MetricDecl, name: &str, errors: &mut Errors) -> Option<String> {
+    let unit = option(decl, "unit")?;
+    let value = unit.value();
+    let base = name.strip_suffix("_total").unwrap_or(name);
+    let valid = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        errors.push(unit.span(), "a unit is made of [a-zA-Z0-9_]");
+    } else if !base
+        .strip_suffix(value.as_str())
+        .is_some_and(|head| head.len() > 1 && head.ends_with('_'))
+    {
+        errors.push(
+            unit.span(),
+            format_args!("the metric name must end with its unit (OpenMetrics requires it): `{base}_{value}`"),
+        );
+    }
+    Some(value)
+}
+
+fn help(decl: &MetricDecl, errors: &mut Errors) -> Option<String> {
+    if let Some(help) = option(decl, "help") {
+        return Some(help.value());
+    }
+    match &decl.doc {
+        Some(doc) if !doc.is_empty() => Some(doc.clone()),
+        _ => {
+            errors.push(
+                decl.ident.span(),
+                format_args!(
+                    "`{}` needs a doc comment: it becomes the metric's HELP text, which promtool requires",
+                    decl.ident
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn check_labels(decl: &MetricDecl, errors: &mut Errors) {
+    let Some(labels) = &decl.labels else { return };
+    if matches!(decl.kind, Kind::Info | Kind::StateSet) {
+        errors.push(
+            labels.span,
+            format_args!("a {} takes no labels", decl.kind.keyword()),
+        );
+        return;
+    }
+    if labels.labels.is_empty() {
+        errors.push(
+            labels.span,
+            "an empty label list: leave out the braces for a metric without labels",
+        );
+    }
+    let reserved = match decl.kind {
+        Kind::Histogram => Some("le"),
+        Kind::Summary => Some("quantile"),
+        _ => None,
+    };
+    for (i, label) in labels.labels.iter().enumerate() {
+        let name = label.ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name);
+        if let Some(problem) = label_name_problem(name, reserved) {
+            errors.push(label.ident.span(), problem);
+        }
+        if labels.labels[..i].iter().any(|l| l.ident == label.ident) {
+            errors.push(
+                label.ident.span(),
+                format_args!("the label `{name}` is declared twice"),
+            );
+        }
+        if looks_like_identity(name) && !label.unbounded {
+            errors.push(
+                label.ident.span(),
+                format_args!(
+                    "`{name}` looks like a per-user or per-request identity: every distinct value \
+                     becomes a new time series, held in Prometheus' memory for as long as it is \
+                     scraped. Use a bounded label instead (a tier, a status class), record \
+                     identities in logs or traces, or, if its values are known to be few, mark it \
+                     `#[unbounded] {name}: ..` to accept the cost"
+                ),
+            );
+        }
+    }
+}
+
+fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut Errors) {
+    let Some(buckets) = &decl.buckets else { return };
+    if decl.kind != Kind::Histogram {
+        errors.push(
+            buckets.keyword,
+            format_args!(
+                "only histograms have buckets; this is a {}",
+                decl.kind.keyword()
+            ),
+        );
+        return;
+    }
+    if buckets.bounds.is_empty() {
+        errors.push(
+            buckets.keyword,
+            "a histogram needs at least one bucket bound (`+Inf` is implied)",
+        );
+    }
+    let non_negative = ["seconds", "bytes"]
+        .iter()
+        .any(|u| unit == Some(u) || name.ends_with(&format!("_{u}")));
+    for (i, bound) in buckets.bounds.iter().enumerate() {
+        let span = bound.expr.span();
+        if !bound.value.is_finite() {
+            errors.push(
+                span,
+                "bucket bounds must be finite: `+Inf` is always implied",
+            );
+            continue;
+        }
+        if non_negative && bound.value < 0.0 {
+            errors.push(
+                span,
+                "a negative bucket for durations or sizes, which are never negative",
+            );
+        }
+        if let Some(previous) = i.checked_sub(1).map(|p| &buckets.bounds[p]) {
+            if bound.value == previous.value {
+                errors.push(
+                    span,
+                    format_args!("the bucket bound {} is repeated", bound.value),
+                );
+            } else if bound.value < previous.value {
+                errors.push(
+                    span,
+                    format_args!(
+                        "bucket bounds must increase: {} comes after {}",
+                        bound.value, previous.value
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn check_states(decl: &MetricDecl, errors: &mut Errors) {
+    match (&decl.states, decl.kind) {
+        (None, Kind::StateSet) => {
+            errors.push(
+                decl.ident.span(),
+                "a state set lists its states: `stateset NAME states [\"a\", \"b\"];`",
+            );
+        }
+        (Some(states), Kind::StateSet) => {
+            if states.states.is_empty() || states.states.len() > 64 {
+                errors.push(states.keyword, "a state set has 1 to 64 states");
+            }
+            for (i, state) in states.states.iter().enumerate() {
+                if states.states[..i]
+                    .iter()
+                    .any(|s| s.value() == state.value())
+                {
+                    errors.push(
+                        state.span(),
+                        format_args!("the state {:?} is listed twice", state.value()),
+                    );
+                }
+            }
+        }
+        (Some(states), _) => {
+            errors.push(
+                states.keyword,
+                format_args!(
+                    "only state sets have states; this is a {}",
+                    decl.kind.keyword()
+                ),
+            );
+        }
+        (None, _) => {}
+    }
+}
