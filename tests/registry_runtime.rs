@@ -139,3 +139,101 @@ fn a_constant_label_may_not_repeat_a_variable_one() {
         "{error}"
     );
 }
+
+#[test]
+fn info_pairs_never_repeat_the_metrics_own_labels() {
+    let registry = Registry::new();
+    let build = Arc::new(
+        Metric::new(
+            "build_info",
+            "Build.",
+            Family::new(
+                ["version"],
+                promlink::Info::new(&[("version", "1"), ("commit", "abc")]),
+            ),
+        )
+        .with_const_labels(&[("commit", "const")]),
+    );
+    registry.register(build.clone()).unwrap();
+    let _child = build.labels(["2"]);
+    let text = registry.encode_to_string(Format::Text);
+    assert!(
+        text.contains("build_info{commit=\"const\",version=\"2\"} 1.0\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_family_name_that_is_anothers_sample_is_refused() {
+    let registry = Registry::new();
+    registry
+        .register(Arc::new(Metric::new("a_total", "A.", Counter::new())))
+        .unwrap();
+    let error = registry
+        .register(Arc::new(Metric::new(
+            "a_created_total",
+            "A.",
+            Counter::new(),
+        )))
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("`a_created` is also a sample of `a`"),
+        "{error}"
+    );
+    registry.register_collector(Arc::new(Fixed(vec![gauge_family("a", 1.0)])));
+    let problems = registry
+        .encode(Format::OpenMetrics, &mut Vec::new())
+        .unwrap_err();
+    assert!(
+        problems
+            .to_string()
+            .contains("whose sample `a` another family writes too"),
+        "{problems}"
+    );
+}
+
+#[test]
+fn dense_children_keep_their_own_buckets() {
+    let registry = Registry::new();
+    let family = Arc::new(Metric::new(
+        "lat_seconds",
+        "Latency.",
+        promlink::DenseFamily::<promlink::Histogram<1>, (bool,), 2>::new(
+            &["ok"],
+            [
+                promlink::Histogram::new(&[1.0]),
+                promlink::Histogram::new(&[10.0]),
+            ],
+        ),
+    ));
+    registry.register(family.clone()).unwrap();
+    family.labels((true,)).observe(5.0);
+    assert_eq!(
+        registry.get_sample_value("lat_seconds_bucket", &[("ok", "true"), ("le", "10.0")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        registry.get_sample_value("lat_seconds_bucket", &[("ok", "false"), ("le", "1.0")]),
+        Some(0.0)
+    );
+}
+
+#[test]
+fn openmetrics_leaves_out_sums_it_cannot_express() {
+    let registry = Registry::new();
+    let delta = Arc::new(Metric::new("delta", "Delta.", promlink::Summary::new()));
+    registry.register(delta.clone()).unwrap();
+    delta.observe(-1.0);
+    let om = registry.encode_to_string(Format::OpenMetrics);
+    assert!(
+        !om.contains("delta_sum") && !om.contains("delta_count"),
+        "{om}"
+    );
+    let text = registry.encode_to_string(Format::Text);
+    assert!(
+        text.contains("delta_sum -1.0\n") && text.contains("delta_count 1.0\n"),
+        "{text}"
+    );
+}

@@ -4,7 +4,8 @@ use core::fmt;
 
 use crate::descriptor::{is_label_name, is_metric_name, MetricType};
 use crate::encoding::{
-    render_label_pairs, write_float, write_header, FloatStyle, Format, Header, SeriesEncoder, Value,
+    render_label_pairs, write_float, write_header, Format, Header, SeriesContext, SeriesEncoder,
+    Value,
 };
 
 /// Produces metric families when the registry is scraped (Python's custom collectors).
@@ -153,8 +154,11 @@ impl MetricFamily {
     ///
     /// # Errors
     ///
-    /// When the unit is not a suffix of the name.
+    /// When the unit is not a suffix of the name, or the family is an info.
     pub fn with_unit(mut self, unit: &str) -> Result<Self, InvalidFamily> {
+        if matches!(self.kind, MetricType::Info | MetricType::StateSet) {
+            return invalid(format!("{} is an info, which has no unit", self.name));
+        }
         let ok = is_label_name(unit)
             && self
                 .name
@@ -264,8 +268,15 @@ impl MetricFamily {
             unit: self.unit.as_deref(),
         };
         write_header(out, format, &header);
+        let label_names: Vec<&str> = self.label_names.iter().map(String::as_str).collect();
+        let context = SeriesContext {
+            name: &self.name,
+            const_labels: b"",
+            label_names: &label_names,
+            created: 0.0,
+        };
+        let mut enc = SeriesEncoder::new(out, format, context);
         let mut labels = Vec::new();
-        let mut scratch = Vec::new();
         for (values, value) in &self.series {
             labels.clear();
             render_label_pairs(
@@ -275,9 +286,7 @@ impl MetricFamily {
                     .map(String::as_str)
                     .zip(values.iter().map(String::as_str)),
             );
-            let mut enc = SeriesEncoder::new(&mut scratch, format, &self.name, b"");
             encode_value(&mut enc, &labels, value);
-            out.append(&mut scratch);
         }
     }
 }
@@ -289,24 +298,26 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
             enc.sample("", labels, None, Value::Float(*v));
         }
         SeriesValue::Histogram { buckets, sum } => {
-            let mut le = Vec::new();
-            for (bound, count) in buckets {
-                le.clear();
-                write_float(&mut le, *bound, FloatStyle::Canonical);
-                enc.sample("_bucket", labels, Some(("le", &le)), Value::Int(*count));
-            }
-            let count = buckets.last().map_or(0, |(_, c)| *c);
-            enc.sample("_count", labels, None, Value::Int(count));
-            if !(buckets.first().is_some_and(|(b, _)| *b < 0.0)
-                && enc.format() == Format::OpenMetrics)
-            {
-                enc.sample("_sum", labels, None, Value::Float(*sum));
-            }
+            let (finite, count) = match buckets.split_last() {
+                Some(((_, count), finite)) => (finite, *count),
+                None => (&[][..], 0),
+            };
+            let le: Vec<Vec<u8>> = finite
+                .iter()
+                .map(|(bound, _)| {
+                    let mut le = Vec::new();
+                    write_float(&mut le, *bound);
+                    le
+                })
+                .collect();
+            let negative_buckets = buckets.first().is_some_and(|(b, _)| *b < 0.0);
+            let finite = le
+                .iter()
+                .map(Vec::as_slice)
+                .zip(finite.iter().map(|(_, c)| *c));
+            enc.histogram(labels, finite, count, *sum, negative_buckets);
         }
-        SeriesValue::Summary { count, sum } => {
-            enc.sample("_count", labels, None, Value::Int(*count));
-            enc.sample("_sum", labels, None, Value::Float(*sum));
-        }
+        SeriesValue::Summary { count, sum } => enc.count_and_sum(labels, *count, *sum, false),
         SeriesValue::Info(pairs) => {
             let mut all = labels.to_vec();
             render_label_pairs(

@@ -66,7 +66,8 @@ impl Counter {
     ///
     /// # Panics
     ///
-    /// If `amount` is negative or NaN, as the Go and Python clients refuse it; use
+    /// If `amount` is negative (as the Go and Python clients refuse it) or NaN (which
+    /// both let through, leaving the counter NaN for good); use
     /// [`try_inc_by`](Self::try_inc_by) to get an error instead.
     ///
     /// ```should_panic
@@ -142,7 +143,7 @@ impl Series for Counter {
 
     fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], created: f64) {
         enc.sample("_total", labels, None, self.value());
-        enc.created(labels, created);
+        enc.write_created(labels, created);
     }
 }
 

@@ -111,13 +111,11 @@ impl<M: Series, L: FixedLabelValues, const K: usize> EncodeMetric for DenseFamil
     }
 
     fn encode_metric(&self, enc: &mut SeriesEncoder<'_>) {
-        let Some(first) = self.children.first() else {
-            return;
-        };
-        let shared = first.shared();
-        let created = crate::time::process_start_time();
+        let created = enc.created();
+        // Children may have been built differently (other buckets, other states): each
+        // brings its own shared data.
         for (child, labels) in self.children.iter().zip(self.rendered()) {
-            child.encode_series(&shared, enc, labels, created);
+            child.encode_series(&child.shared(), enc, labels, created);
         }
     }
 }

@@ -74,14 +74,15 @@ impl MetricType {
         }
     }
 
-    /// The suffixes of this type's sample names; two families whose sample names meet
-    /// cannot share an exposition (a gauge `x_count` beside a summary `x`, say).
+    /// The suffixes of this type's sample names, `""` for the family name itself: two
+    /// families whose names so extended meet cannot share an exposition (a gauge `x_count`
+    /// beside a summary `x`, a counter `a_created` beside a counter `a`).
     pub(crate) const fn sample_suffixes(self) -> &'static [&'static str] {
         match self {
-            MetricType::Counter => &["_total", "_created"],
-            MetricType::Histogram => &["_bucket", "_count", "_sum", "_created"],
+            MetricType::Counter => &["", "_total", "_created"],
+            MetricType::Histogram => &["", "_bucket", "_count", "_sum", "_created"],
             MetricType::Summary => &["", "_count", "_sum", "_created"],
-            MetricType::Info => &["_info"],
+            MetricType::Info => &["", "_info"],
             MetricType::Gauge | MetricType::StateSet | MetricType::Unknown => &[""],
         }
     }
@@ -192,6 +193,10 @@ impl Descriptor {
     /// ```
     #[must_use]
     pub const fn with_unit(mut self, unit: &'static str) -> Self {
+        assert!(
+            !matches!(self.kind, MetricType::Info | MetricType::StateSet),
+            "info and state set metrics have no unit (OpenMetrics forbids it)"
+        );
         assert!(
             !unit.is_empty() && is_label_name(unit),
             "invalid unit: it must match [a-zA-Z_][a-zA-Z0-9_]*"

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use crate::counter::add_f64;
 use crate::descriptor::MetricType;
-use crate::encoding::{write_float, FloatStyle, SeriesEncoder, Value};
+use crate::encoding::{write_float, SeriesEncoder};
 use crate::metric::Series;
 
 /// Python's default buckets: for latencies of web requests in seconds.
@@ -147,7 +147,7 @@ impl<const N: usize> Series for Histogram<N> {
             .iter()
             .map(|&bound| {
                 let mut le = Vec::with_capacity(8);
-                write_float(&mut le, bound, FloatStyle::Canonical);
+                write_float(&mut le, bound);
                 le
             })
             .collect()
@@ -161,22 +161,16 @@ impl<const N: usize> Series for Histogram<N> {
         created: f64,
     ) {
         let snapshot = self.snapshot();
-        for (count, le) in snapshot.cumulative_counts.iter().zip(le) {
-            enc.sample("_bucket", labels, Some(("le", le)), Value::Int(*count));
-        }
-        enc.sample(
-            "_bucket",
-            labels,
-            Some(("le", b"+Inf")),
-            Value::Int(snapshot.count),
-        );
-        enc.sample("_count", labels, None, Value::Int(snapshot.count));
-        // OpenMetrics forbids `_sum` when buckets are negative: the sum could then go down.
         let negative_buckets = self.bounds.first().is_some_and(|b| *b < 0.0);
-        if !(negative_buckets && enc.format() == crate::Format::OpenMetrics) {
-            enc.sample("_sum", labels, None, Value::Float(snapshot.sum));
-        }
-        enc.created(labels, created);
+        let buckets = le.iter().map(Vec::as_slice).zip(snapshot.cumulative_counts);
+        enc.histogram(
+            labels,
+            buckets,
+            snapshot.count,
+            snapshot.sum,
+            negative_buckets,
+        );
+        enc.write_created(labels, created);
     }
 }
 
@@ -244,9 +238,8 @@ impl Series for Summary {
 
     fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], created: f64) {
         let (count, sum) = self.get();
-        enc.sample("_count", labels, None, Value::Int(count));
-        enc.sample("_sum", labels, None, Value::Float(sum));
-        enc.created(labels, created);
+        enc.count_and_sum(labels, count, sum, false);
+        enc.write_created(labels, created);
     }
 }
 

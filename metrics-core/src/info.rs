@@ -10,6 +10,9 @@ use crate::metric::Series;
 
 /// Key-value pairs exposed as the labels of one series worth 1 (`build_info{version=".."} 1`).
 ///
+/// A pair named like one of the metric's own labels (constant or variable) is not
+/// exported: it would repeat that label.
+///
 /// ```
 /// use promlink_core::Info;
 /// static BUILD: Info = Info::new(&[("version", "1.2.3")]);
@@ -18,8 +21,8 @@ use crate::metric::Series;
 #[derive(Debug)]
 pub struct Info {
     initial: &'static [(&'static str, &'static str)],
-    /// The pairs set at run time, rendered; `None` until then.
-    current: RwLock<Option<Vec<u8>>>,
+    /// The pairs set at run time; `None` until then.
+    current: RwLock<Option<Vec<(String, String)>>>,
 }
 
 /// An invalid label name given to [`Info::set`].
@@ -76,9 +79,11 @@ impl Info {
                 return Err(InvalidLabelName((*name).to_owned()));
             }
         }
-        let mut rendered = Vec::new();
-        render_label_pairs(&mut rendered, pairs.iter().copied());
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(rendered);
+        let owned = pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(owned);
         Ok(())
     }
 }
@@ -98,16 +103,20 @@ impl Series for Info {
 
     fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], _created: f64) {
         let mut all = labels.to_vec();
-        match &*self.current.read().unwrap_or_else(PoisonError::into_inner) {
-            Some(rendered) if !rendered.is_empty() => {
-                if !all.is_empty() {
-                    all.push(b',');
-                }
-                all.extend_from_slice(rendered);
-            }
-            Some(_) => {}
-            None => render_label_pairs(&mut all, self.initial.iter().copied()),
-        }
+        // A pair named like one of the metric's own labels would repeat that label.
+        let taken = enc.label_names();
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        let pairs: Vec<(&str, &str)> = match &*current {
+            Some(pairs) => pairs
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect(),
+            None => self.initial.to_vec(),
+        };
+        render_label_pairs(
+            &mut all,
+            pairs.into_iter().filter(|(name, _)| !taken.contains(name)),
+        );
         enc.sample("_info", &all, None, Value::Int(1));
     }
 }

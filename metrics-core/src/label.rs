@@ -32,7 +32,9 @@ pub trait LabelValue {
 ///
 /// Implemented for tuples of up to twelve [`LabelValue`]s and for arrays, so that the
 /// number of values is checked by the compiler against the family's label count `N`.
-pub trait LabelValues<const N: usize> {
+/// Sealed: a key must hold exactly `N` values, so only these implementations exist;
+/// implement [`LabelValue`] for your own types.
+pub trait LabelValues<const N: usize>: crate::sealed::Values<N> {
     /// Appends every value followed by the separator byte `0xFF`.
     fn write_key(&self, out: &mut LabelBuf);
 }
@@ -84,7 +86,7 @@ impl FixedLabelValue for bool {
 
 /// The values of all labels of a [`DenseFamily`](crate::DenseFamily): a tuple of
 /// [`FixedLabelValue`]s, numbered in mixed radix (the last label varies fastest).
-pub trait FixedLabelValues {
+pub trait FixedLabelValues: crate::sealed::Sealed {
     /// The number of labels.
     const ARITY: usize;
     /// The number of value combinations.
@@ -99,6 +101,7 @@ pub trait FixedLabelValues {
 
 macro_rules! tuple_fixed_label_values {
     ($($n:literal => ($($t:ident $i:tt),+);)*) => {$(
+        impl<$($t: FixedLabelValue),+> crate::sealed::Sealed for ($($t,)+) {}
         impl<$($t: FixedLabelValue),+> FixedLabelValues for ($($t,)+) {
             const ARITY: usize = $n;
             const CARDINALITY: usize = 1 $(* $t::VALUES.len())+;
@@ -106,7 +109,12 @@ macro_rules! tuple_fixed_label_values {
             #[inline]
             fn index(&self) -> usize {
                 let mut index = 0;
-                $( index = index * $t::VALUES.len() + self.$i.index(); )+
+                $(
+                    let value = self.$i.index();
+                    // A hand-written `index` out of range would select another combination.
+                    assert!(value < $t::VALUES.len(), "FixedLabelValue::index returned {value}, past its VALUES");
+                    index = index * $t::VALUES.len() + value;
+                )+
                 index
             }
 
@@ -253,6 +261,8 @@ macro_rules! integer_label_values {
 }
 integer_label_values!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
+impl<T: LabelValue, const N: usize> crate::sealed::Values<N> for [T; N] {}
+impl<T: LabelValue, const N: usize> crate::sealed::Values<N> for &[T; N] {}
 impl<T: LabelValue, const N: usize> LabelValues<N> for [T; N] {
     #[inline]
     fn write_key(&self, out: &mut LabelBuf) {
@@ -272,6 +282,7 @@ impl<T: LabelValue, const N: usize> LabelValues<N> for &[T; N] {
 
 macro_rules! tuple_label_values {
     ($($n:literal => ($($t:ident $i:tt),+);)*) => {$(
+        impl<$($t: LabelValue),+> crate::sealed::Values<$n> for ($($t,)+) {}
         impl<$($t: LabelValue),+> LabelValues<$n> for ($($t,)+) {
             #[inline]
             fn write_key(&self, out: &mut LabelBuf) {

@@ -74,6 +74,22 @@ pub use metric::{Collect, EncodeMetric, Metric, Series};
 pub use registry::{GatherError, RegistrationError, Registry};
 pub use time::{process_start_time, unix_time};
 
+/// Traits only promlink implements.
+mod sealed {
+    pub trait Sealed {}
+    pub trait Values<const N: usize> {}
+
+    impl Sealed for crate::Counter {}
+    impl Sealed for crate::Gauge {}
+    impl Sealed for crate::CallbackGauge {}
+    impl<const N: usize> Sealed for crate::Histogram<N> {}
+    impl Sealed for crate::Summary {}
+    impl Sealed for crate::Info {}
+    impl Sealed for crate::StateSet {}
+    impl<M: crate::Series, const N: usize> Sealed for crate::Family<M, N> {}
+    impl<M, L, const K: usize> Sealed for crate::DenseFamily<M, L, K> {}
+}
+
 /// Not public API: what `register!` and the macros' generated code refer to.
 #[doc(hidden)]
 pub mod __private {

@@ -8,7 +8,9 @@ use crate::encoding::SeriesEncoder;
 
 /// One series' worth of a metric type: what a [`Family`](crate::Family) holds per label
 /// set and what an unlabelled [`Metric`] holds once.
-pub trait Series: Send + Sync + Sized + 'static {
+///
+/// Sealed: implemented by promlink's metric types.
+pub trait Series: crate::sealed::Sealed + Send + Sync + Sized + 'static {
     /// The type the exposition declares.
     const KIND: MetricType;
 
@@ -34,7 +36,9 @@ pub trait Series: Send + Sync + Sized + 'static {
 }
 
 /// A metric the registry can encode: a single [`Series`] or a [`Family`](crate::Family).
-pub trait EncodeMetric: Send + Sync {
+///
+/// Sealed: implemented by promlink's metric types and families.
+pub trait EncodeMetric: crate::sealed::Sealed + Send + Sync {
     /// The type the exposition declares.
     const KIND: MetricType;
 
@@ -53,14 +57,17 @@ impl<S: Series> EncodeMetric for S {
     }
 
     fn encode_metric(&self, enc: &mut SeriesEncoder<'_>) {
-        // A static series exists from the start of the process.
-        self.encode_series(&self.shared(), enc, b"", crate::time::process_start_time());
+        let created = enc.created();
+        self.encode_series(&self.shared(), enc, b"", created);
     }
 }
 
 /// Anything the registry can scrape: object-safe, so `&'static dyn Collect` can sit in the
 /// link-time slice.
-pub trait Collect: Send + Sync {
+///
+/// Sealed: implemented by [`Metric`]; produce families at run time with a
+/// [`Collector`](crate::Collector) instead.
+pub trait Collect: crate::sealed::Sealed + Send + Sync {
     /// Name, help, type, unit and constant labels.
     fn descriptor(&self) -> &Descriptor;
 
@@ -134,6 +141,8 @@ impl<M> Deref for Metric<M> {
         &self.metric
     }
 }
+
+impl<M: EncodeMetric> crate::sealed::Sealed for Metric<M> {}
 
 impl<M: EncodeMetric> Collect for Metric<M> {
     fn descriptor(&self) -> &Descriptor {

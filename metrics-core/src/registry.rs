@@ -10,7 +10,9 @@ use linkme::distributed_slice;
 
 use crate::collector::{Collector, MetricFamily};
 use crate::descriptor::Site;
-use crate::encoding::{render_label_pairs, write_header, Format, Header, SeriesEncoder};
+use crate::encoding::{
+    render_label_pairs, write_header, Format, Header, SeriesContext, SeriesEncoder,
+};
 use crate::metric::Collect;
 
 /// One element of the link-time slice: a `static` metric and the module that registered it.
@@ -66,6 +68,11 @@ struct Entry {
     site: Site,
     /// The constant labels, rendered once.
     const_labels: Arc<[u8]>,
+    /// Every label name of its samples, constant and variable.
+    label_names: Arc<[&'static str]>,
+    /// When its own series began: the process start for a static, the registration for a
+    /// metric created at run time.
+    created: f64,
     /// The constant labels sorted by name and rendered: what tells apart entries that
     /// share a family.
     series_key: Box<[u8]>,
@@ -84,7 +91,19 @@ impl Entry {
         sorted.sort_unstable();
         let mut series_key = Vec::new();
         render_label_pairs(&mut series_key, sorted);
+        let label_names = d
+            .const_labels()
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(metric.label_names().iter().copied())
+            .collect();
+        let created = match source {
+            Source::Static(_) => crate::time::process_start_time(),
+            Source::Shared(_) => crate::time::unix_time(),
+        };
         Entry {
+            label_names,
+            created,
             site: Site {
                 location: d.location(),
                 module,
@@ -416,13 +435,13 @@ impl Registry {
     pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), GatherError> {
         let mut errors = GatherError::default();
         let mut collected = self.collect_families(&mut errors);
-        let entries = read(&self.entries);
+        let entries_guard = read(&self.entries);
         let mut collected_samples = HashSet::new();
         collected.retain(|family| {
             let samples: Vec<String> = sample_names(family.name(), family.kind()).collect();
             let clash = samples
                 .iter()
-                .find(|s| entries.samples.contains_key(*s) || collected_samples.contains(*s));
+                .find(|s| entries_guard.samples.contains_key(*s) || collected_samples.contains(*s));
             if let Some(sample) = clash {
                 errors.problems.push(format!(
                     "a collector produced `{}`, whose sample `{sample}` another family writes too",
@@ -434,13 +453,14 @@ impl Registry {
             true
         });
         collected.sort_by(|a, b| a.name().cmp(b.name()));
+        // Encode from a snapshot: a callback gauge that touches the registry must not
+        // find it locked.
+        let entries = entries_guard.list.clone();
+        drop(entries_guard);
 
         // Merge the sorted registered groups with the sorted collected families.
         let mut collected = collected.iter().peekable();
-        let mut groups = entries
-            .list
-            .chunk_by(|a, b| a.name() == b.name())
-            .peekable();
+        let mut groups = entries.chunk_by(|a, b| a.name() == b.name()).peekable();
         loop {
             let collected_first = match (groups.peek(), collected.peek()) {
                 (None, None) => break,
@@ -453,9 +473,20 @@ impl Registry {
                     .next()
                     .inspect(|family| family.encode(out, format));
             } else {
-                groups
-                    .next()
-                    .inspect(|group| encode_group(group, format, out));
+                groups.next().inspect(|group| {
+                    // A panicking callback gauge costs its own family, not the scrape.
+                    let start = out.len();
+                    let encoded =
+                        catch_unwind(AssertUnwindSafe(|| encode_group(group, format, out)));
+                    if let Err(panic) = encoded {
+                        out.truncate(start);
+                        let name = group[0].name();
+                        errors.problems.push(format!(
+                            "encoding `{name}` panicked: {}",
+                            panic_message(&*panic)
+                        ));
+                    }
+                });
             }
         }
         if format == Format::OpenMetrics {
@@ -483,16 +514,9 @@ impl Registry {
             match catch_unwind(AssertUnwindSafe(|| collector.collect())) {
                 Ok(Ok(mut collected)) => families.append(&mut collected),
                 Ok(Err(e)) => errors.problems.push(format!("a collector failed: {e}")),
-                Err(panic) => {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(ToString::to_string)
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "a non-string payload".to_owned());
-                    errors
-                        .problems
-                        .push(format!("a collector panicked: {message}"));
-                }
+                Err(panic) => errors
+                    .problems
+                    .push(format!("a collector panicked: {}", panic_message(&*panic))),
             }
         }
         families
@@ -520,6 +544,15 @@ impl Registry {
             .map(|s| s.value);
         value
     }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(ToString::to_string)
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".to_owned())
 }
 
 /// Why `new` cannot share a family name with `existing`, if it cannot.
@@ -564,7 +597,14 @@ fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
         },
     );
     for entry in group {
-        let mut enc = SeriesEncoder::new(out, format, d.name(), &entry.const_labels);
-        entry.metric().encode(&mut enc);
+        let context = SeriesContext {
+            name: d.name(),
+            const_labels: &entry.const_labels,
+            label_names: &entry.label_names,
+            created: entry.created,
+        };
+        entry
+            .metric()
+            .encode(&mut SeriesEncoder::new(out, format, context));
     }
 }

@@ -1,31 +1,11 @@
-//! Float formatting: the shortest digits that read back as the same `f64`.
-//!
-//! Two styles, one digit source (ryu's shortest round-trip digits):
-//! sample values as Python's `repr` writes them (`42.0`, `0.1`, `1e+21`, `1.5e-07`), and
-//! the canonical form OpenMetrics asks of `le` and `quantile` values, which is Go's
-//! `strconv.FormatFloat(v, 'g', -1, 64)` with `.0` added to integers (`1.0`, `100000.0`,
-//! `1e+06`).
-
-/// How a float is spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FloatStyle {
-    /// Python's `repr`: positional for decimal exponents in `-4..16`.
-    Value,
-    /// Go's `%g`: positional for decimal exponents in `-4..6` (OpenMetrics `le`/`quantile`).
-    Canonical,
-}
-
-impl FloatStyle {
-    const fn positional_below(self) -> i32 {
-        match self {
-            FloatStyle::Value => 16,
-            FloatStyle::Canonical => 6,
-        }
-    }
-}
+//! Float formatting: the shortest digits that read back as the same `f64` (ryu), spelled
+//! as Go's `strconv.FormatFloat(v, 'g', -1, 64)` with `.0` added to integers: `42.0`,
+//! `0.1`, `100000.0`, `1e+06`, `1.5e-07`, `+Inf`. That is the canonical form OpenMetrics
+//! asks of `le` and `quantile` values, and what Python's client writes for positive
+//! sample values; one spelling everywhere.
 
 /// Appends `v` to `out`.
-pub(crate) fn write_float(out: &mut Vec<u8>, v: f64, style: FloatStyle) {
+pub(crate) fn write_float(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
         return;
@@ -34,22 +14,18 @@ pub(crate) fn write_float(out: &mut Vec<u8>, v: f64, style: FloatStyle) {
         out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
         return;
     }
-    // Integers print exactly through itoa, far faster than the digit search below.
-    let limit = match style {
-        FloatStyle::Value => 1e15,
-        FloatStyle::Canonical => 1e5,
-    };
-    if v.fract() == 0.0 && v.abs() < limit {
+    // Integers below 10^6 (Go's switch to exponents) print through itoa, far faster.
+    if v.fract() == 0.0 && v.abs() < 1e6 {
         if v == 0.0 && v.is_sign_negative() {
             out.push(b'-');
         }
-        #[allow(clippy::cast_possible_truncation)] // |v| < 1e15 and integral: exact
+        #[allow(clippy::cast_possible_truncation)] // |v| < 1e6 and integral: exact
         let int = v as i64;
         out.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
         out.extend_from_slice(b".0");
         return;
     }
-    write_general(out, v, style);
+    write_general(out, v);
 }
 
 /// Appends an integer counter value in the same spelling [`write_float`] uses.
@@ -58,14 +34,14 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(b".0");
 }
 
-fn write_general(out: &mut Vec<u8>, v: f64, style: FloatStyle) {
+fn write_general(out: &mut Vec<u8>, v: f64) {
     if v.is_sign_negative() {
         out.push(b'-');
     }
     let mut ryu = ryu::Buffer::new();
     let (digits, exponent) = Digits::of(ryu.format_finite(v.abs()));
     let digits = digits.as_bytes();
-    if exponent < -4 || exponent >= style.positional_below() {
+    if !(-4..6).contains(&exponent) {
         out.push(digits[0]);
         if digits.len() > 1 {
             out.push(b'.');
@@ -143,60 +119,42 @@ impl Digits {
 mod tests {
     use super::*;
 
-    fn value(v: f64) -> String {
+    fn spell(v: f64) -> String {
         let mut out = Vec::new();
-        write_float(&mut out, v, FloatStyle::Value);
-        String::from_utf8(out).unwrap()
-    }
-
-    fn canonical(v: f64) -> String {
-        let mut out = Vec::new();
-        write_float(&mut out, v, FloatStyle::Canonical);
+        write_float(&mut out, v);
         String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn values_match_python_repr() {
-        // Each pair is Python's own output (reference/python_client_0.26_output.txt).
-        for (v, python) in [
+    fn spelled_as_go_with_point_zero() {
+        for (v, want) in [
             (f64::INFINITY, "+Inf"),
             (f64::NEG_INFINITY, "-Inf"),
             (f64::NAN, "NaN"),
-            (1e21, "1e+21"),
-            (1.5e-7, "1.5e-07"),
-            (42.0, "42.0"),
+            (1.0, "1.0"),
             (-0.0, "-0.0"),
+            (42.0, "42.0"),
             (0.1, "0.1"),
             (1.0 / 3.0, "0.3333333333333333"),
-            (1e16, "1e+16"),
-            (123_456_789_012_345_678.0, "1.2345678901234568e+17"),
-            (1.795_627_490_772_016e9, "1795627490.772016"),
-            (11.673, "11.673"),
+            (100_000.0, "100000.0"),
+            (999_999.0, "999999.0"),
+            (1e6, "1e+06"),
+            (1_234_567.0, "1.234567e+06"),
+            (123_456.7, "123456.7"),
             (0.0001, "0.0001"),
             (1e-5, "1e-05"),
-            (1e15, "1000000000000000.0"),
+            (1.5e-7, "1.5e-07"),
+            (1e16, "1e+16"),
+            (1e21, "1e+21"),
+            (123_456_789_012_345_678.0, "1.2345678901234568e+17"),
+            (1.795_627_490_772_016e9, "1.795627490772016e+09"),
+            (11.673, "11.673"),
             (-2.5e-300, "-2.5e-300"),
+            (-1e6, "-1e+06"),
             (5e-324, "5e-324"),
             (f64::MAX, "1.7976931348623157e+308"),
         ] {
-            assert_eq!(value(v), python, "{v:e}");
-        }
-    }
-
-    #[test]
-    fn canonical_matches_go_with_point_zero() {
-        for (v, want) in [
-            (1.0, "1.0"),
-            (10.0, "10.0"),
-            (100_000.0, "100000.0"),
-            (1e6, "1e+06"),
-            (0.005, "0.005"),
-            (2.5, "2.5"),
-            (1_234_567.0, "1.234567e+06"),
-            (0.00001, "1e-05"),
-            (f64::INFINITY, "+Inf"),
-        ] {
-            assert_eq!(canonical(v), want);
+            assert_eq!(spell(v), want, "{v:e}");
         }
     }
 
@@ -204,9 +162,12 @@ mod tests {
     fn every_spelling_reads_back() {
         let mut x = 1.234_567_890_123e-310_f64;
         while x.is_finite() {
-            for v in [x, -x, x.next_up()] {
-                assert_eq!(value(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
-                assert_eq!(canonical(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
+            for v in [x, -x, x.next_up(), x.round()] {
+                assert_eq!(
+                    spell(v).parse::<f64>().unwrap().to_bits(),
+                    v.to_bits(),
+                    "{v:e}"
+                );
             }
             x *= 7.3;
         }

@@ -10,7 +10,7 @@ mod negotiate;
 pub use negotiate::Format;
 
 pub(crate) use escape::{escape_help, escape_label_value};
-pub(crate) use float::{write_float, FloatStyle};
+pub(crate) use float::write_float;
 
 use crate::descriptor::MetricType;
 
@@ -91,23 +91,40 @@ pub(crate) fn write_header(out: &mut Vec<u8>, format: Format, header: &Header<'_
 pub struct SeriesEncoder<'a> {
     out: &'a mut Vec<u8>,
     format: Format,
-    name: &'a str,
-    const_labels: &'a [u8],
+    series: SeriesContext<'a>,
+}
+
+/// What every sample of one registered metric shares.
+#[derive(Clone, Copy)]
+pub(crate) struct SeriesContext<'a> {
+    /// The family name.
+    pub(crate) name: &'a str,
+    /// The constant labels, rendered.
+    pub(crate) const_labels: &'a [u8],
+    /// Every label name the samples carry: constant and variable.
+    pub(crate) label_names: &'a [&'a str],
+    /// `_created` of series that exist as long as their metric (unlabelled ones, dense
+    /// children): the process start for statics, the registration for the others.
+    pub(crate) created: f64,
 }
 
 impl<'a> SeriesEncoder<'a> {
-    pub(crate) fn new(
-        out: &'a mut Vec<u8>,
-        format: Format,
-        name: &'a str,
-        const_labels: &'a [u8],
-    ) -> Self {
+    pub(crate) fn new(out: &'a mut Vec<u8>, format: Format, series: SeriesContext<'a>) -> Self {
         SeriesEncoder {
             out,
             format,
-            name,
-            const_labels,
+            series,
         }
+    }
+
+    /// Every label name the samples carry, constant and variable.
+    pub(crate) fn label_names(&self) -> &'a [&'a str] {
+        self.series.label_names
+    }
+
+    /// When the metric's own series began.
+    pub(crate) fn created(&self) -> f64 {
+        self.series.created
     }
 
     /// The format being written.
@@ -117,7 +134,14 @@ impl<'a> SeriesEncoder<'a> {
 
     /// The family name.
     pub fn family_name(&self) -> &'a str {
-        self.name
+        self.series.name
+    }
+
+    /// Whether OpenMetrics may show `_count` and `_sum` of a histogram or summary: it
+    /// reads them as counters, so not with negative buckets, nor with a negative or NaN
+    /// sum (the text format shows them always, as Go and Python do).
+    fn shows_count_and_sum(&self, negative_buckets: bool, sum: f64) -> bool {
+        self.format == Format::Text || (!negative_buckets && sum >= 0.0)
     }
 
     /// Writes one sample line: the family name and `suffix`, the labels (the family's
@@ -133,9 +157,9 @@ impl<'a> SeriesEncoder<'a> {
         value: Value,
     ) {
         let out = &mut *self.out;
-        out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(self.series.name.as_bytes());
         out.extend_from_slice(suffix.as_bytes());
-        let parts = [self.const_labels, labels];
+        let parts = [self.series.const_labels, labels];
         let mut open = false;
         for part in parts.into_iter().filter(|p| !p.is_empty()) {
             out.push(if open { b',' } else { b'{' });
@@ -156,14 +180,45 @@ impl<'a> SeriesEncoder<'a> {
         out.push(b' ');
         match value {
             Value::Int(v) => float::write_u64(out, v),
-            Value::Float(v) => write_float(out, v, FloatStyle::Value),
+            Value::Float(v) => write_float(out, v),
         }
         out.push(b'\n');
     }
 
+    /// Writes a histogram's samples: cumulative `_bucket`s for the finite bounds (their
+    /// `le` values rendered), `+Inf`, then `_count` and `_sum` where the format allows.
+    pub(crate) fn histogram<'b>(
+        &mut self,
+        labels: &[u8],
+        finite_buckets: impl IntoIterator<Item = (&'b [u8], u64)>,
+        count: u64,
+        sum: f64,
+        negative_buckets: bool,
+    ) {
+        for (le, cumulative) in finite_buckets {
+            self.sample("_bucket", labels, Some(("le", le)), Value::Int(cumulative));
+        }
+        self.sample("_bucket", labels, Some(("le", b"+Inf")), Value::Int(count));
+        self.count_and_sum(labels, count, sum, negative_buckets);
+    }
+
+    /// Writes `_count` and `_sum` where the format allows (see `shows_count_and_sum`).
+    pub(crate) fn count_and_sum(
+        &mut self,
+        labels: &[u8],
+        count: u64,
+        sum: f64,
+        negative_buckets: bool,
+    ) {
+        if self.shows_count_and_sum(negative_buckets, sum) {
+            self.sample("_count", labels, None, Value::Int(count));
+            self.sample("_sum", labels, None, Value::Float(sum));
+        }
+    }
+
     /// Writes `_created` in OpenMetrics; the text format carries no `_created` (as Go's
     /// client), so there it writes nothing.
-    pub(crate) fn created(&mut self, labels: &[u8], created: f64) {
+    pub(crate) fn write_created(&mut self, labels: &[u8], created: f64) {
         if self.format == Format::OpenMetrics {
             self.sample("_created", labels, None, Value::Float(created));
         }

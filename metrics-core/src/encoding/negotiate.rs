@@ -26,9 +26,11 @@ impl Format {
         }
     }
 
-    /// Picks the format a client prefers from its `Accept` header, honouring q-values;
-    /// on a tie the range listed first wins. Without a header, or when nothing we serve is
-    /// acceptable, the text format (as Go's and Python's clients do).
+    /// Picks the format a client prefers from its `Accept` header. Each format takes the
+    /// q-value of the most specific range that matches it (`text/plain` over `text/*` over
+    /// `*/*`, as RFC 9110 says); the higher q wins, a tie goes to the range listed first.
+    /// Without a header, or when nothing we serve is acceptable, the text format (as Go's
+    /// and Python's clients do).
     ///
     /// ```
     /// use promlink_core::Format;
@@ -41,47 +43,85 @@ impl Format {
         let Some(accept) = accept else {
             return Format::Text;
         };
-        let mut best: Option<(f32, Format)> = None;
-        for range in accept.split(',') {
-            let Some((format, q)) = parse_range(range) else {
+        // Per format: (specificity, q, position) of the most specific matching range.
+        let mut matched: [Option<(u8, f32, usize)>; 2] = [None, None];
+        for (position, range) in accept.split(',').enumerate() {
+            let Some(range) = Range::parse(range) else {
                 continue;
             };
-            if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {
-                best = Some((q, format));
+            for (slot, format) in matched.iter_mut().zip([Format::Text, Format::OpenMetrics]) {
+                if let Some(specificity) = range.specificity_for(format) {
+                    if slot.is_none_or(|(s, _, _)| specificity > s) {
+                        *slot = Some((specificity, range.q, position));
+                    }
+                }
             }
         }
-        best.map_or(Format::Text, |(_, format)| format)
+        let acceptable = |slot: Option<(u8, f32, usize)>| slot.filter(|(_, q, _)| *q > 0.0);
+        match (acceptable(matched[0]), acceptable(matched[1])) {
+            (_, None) => Format::Text,
+            (None, Some(_)) => Format::OpenMetrics,
+            (Some((_, text_q, text_at)), Some((_, om_q, om_at))) => {
+                if om_q > text_q || (om_q == text_q && om_at < text_at) {
+                    Format::OpenMetrics
+                } else {
+                    Format::Text
+                }
+            }
+        }
     }
 }
 
-/// One media range: the format it selects and its q-value, or `None` when we serve
-/// nothing it matches.
-fn parse_range(range: &str) -> Option<(Format, f32)> {
-    let mut parts = range.split(';').map(str::trim);
-    let media = parts.next()?.to_ascii_lowercase();
-    let (mut version, mut q) = (None, 1.0_f32);
-    for param in parts {
-        let Some((key, value)) = param.split_once('=') else {
-            continue;
-        };
-        let value = value.trim().trim_matches('"');
-        match key.trim().to_ascii_lowercase().as_str() {
-            "q" => {
-                q = value
-                    .parse()
-                    .ok()
-                    .filter(|q: &f32| (0.0..=1.0).contains(q))?;
+/// One media range of an `Accept` header.
+struct Range {
+    media: String,
+    version: Option<String>,
+    q: f32,
+}
+
+impl Range {
+    fn parse(range: &str) -> Option<Range> {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().filter(|m| !m.is_empty())?.to_ascii_lowercase();
+        let (mut version, mut q) = (None, 1.0_f32);
+        for param in parts {
+            let Some((key, value)) = param.split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"');
+            match key.trim().to_ascii_lowercase().as_str() {
+                "q" => {
+                    q = value
+                        .parse()
+                        .ok()
+                        .filter(|q: &f32| (0.0..=1.0).contains(q))?;
+                }
+                "version" => version = Some(value.to_owned()),
+                _ => {}
             }
-            "version" => version = Some(value.to_owned()),
-            _ => {}
+        }
+        Some(Range { media, version, q })
+    }
+
+    /// How specifically this range names `format` (3: type and version, 2: type, 1:
+    /// `type/*`, 0: `*/*`), or `None` when it does not match it.
+    fn specificity_for(&self, format: Format) -> Option<u8> {
+        let (media, versions, family) = match format {
+            Format::Text => ("text/plain", &["0.0.4"][..], "text/*"),
+            Format::OpenMetrics => (
+                "application/openmetrics-text",
+                &["1.0.0", "0.0.1"][..],
+                "application/*",
+            ),
+        };
+        match (self.media.as_str(), self.version.as_deref()) {
+            (m, Some(v)) if m == media => versions.contains(&v).then_some(3),
+            (m, None) if m == media => Some(2),
+            (m, _) if m == family => Some(1),
+            ("*/*", _) => Some(0),
+            _ => None,
         }
     }
-    let format = match (media.as_str(), version.as_deref()) {
-        ("application/openmetrics-text", None | Some("1.0.0" | "0.0.1")) => Format::OpenMetrics,
-        ("text/plain", None | Some("0.0.4")) | ("*/*" | "text/*", _) => Format::Text,
-        _ => return None,
-    };
-    Some((format, q))
 }
 
 #[cfg(test)]
@@ -116,5 +156,20 @@ mod tests {
             Format::Text
         );
         assert_eq!(Format::from_accept(Some("")), Format::Text);
+        assert_eq!(
+            Format::from_accept(Some("text/plain;q=0, */*;q=0.1")),
+            Format::OpenMetrics
+        );
+        assert_eq!(
+            Format::from_accept(Some("application/*")),
+            Format::OpenMetrics
+        );
+        assert_eq!(Format::from_accept(Some("*/*")), Format::Text);
+        assert_eq!(
+            Format::from_accept(Some(
+                "text/plain;version=0.0.4;q=0.5, text/*;q=0.9, application/openmetrics-text;q=0.6"
+            )),
+            Format::OpenMetrics
+        );
     }
 }

@@ -125,6 +125,15 @@ fn check_name(decl: &MetricDecl, name: &str, span: Span, errors: &mut Errors) {
 fn check_unit(decl: &MetricDecl, name: &str, errors: &mut Errors) -> Option<String> {
     let unit = option(decl, "unit")?;
     let value = unit.value();
+    if matches!(decl.kind, Kind::Info | Kind::StateSet) {
+        errors.push(
+            unit.span(),
+            format_args!(
+                "a {} has no unit (OpenMetrics forbids it)",
+                decl.kind.keyword()
+            ),
+        );
+    }
     let base = name.strip_suffix("_total").unwrap_or(name);
     let valid = !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {

@@ -1,0 +1,297 @@
+//! Parity with Python's `prometheus_client` 0.26, the reference client.
+//!
+//! This test builds, with promlink and in a registry of its own, the scenario of
+//! `/work/shared/reference/python_client_scenario.py` (a labelled counter, a gauge with an
+//! escaped HELP, a histogram, a summary, an info, an enum and special float values), plus
+//! the cases that script leaves out (units, labelled histograms, summaries, infos and
+//! enums, untouched metrics, huge counts, quotes and tabs in HELP, escapes in label
+//! values). It encodes the registry in the text format 0.0.4 and in OpenMetrics 1.0 and
+//! hands both to `tests/python/parity.py`, which builds the same scenario with
+//! `prometheus_client`, reads all four expositions back with `prometheus_client`'s own
+//! parsers and requires the same families: names, types, HELP, units, and samples (name,
+//! labels as a set, value bit for bit with NaN equal to NaN).
+//!
+//! What it proves: that a scrape of promlink and a scrape of the reference client, for
+//! the same instrumentation, mean the same thing to a parser; and that both of promlink's
+//! expositions are accepted by those parsers. What it deliberately does not compare:
+//! byte-level spelling (label order, `1795627490.77` against `1.79562749077e+09`), family
+//! order, and `_created` values (wall-clock times; only their presence is compared in
+//! OpenMetrics). In 0.0.4 Python adds a `*_created` gauge family per counter, histogram
+//! and summary, which promlink leaves out as Go's client does: `parity.py` ignores
+//! `_created` in 0.0.4.
+//!
+//! Needs `python3` with `prometheus_client==0.26.0`, and fails (rather than skipping)
+//! without them.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use promlink::{
+    Counter, EncodeMetric, Family, Format, Gauge, Histogram, Info, Metric, Registry, StateSet,
+    Summary,
+};
+
+const INSTALL_HINT: &str = "python3 -m pip install prometheus_client==0.26.0";
+
+/// Registers `metric` in `registry` and returns a handle to update it.
+fn register<M: EncodeMetric + 'static>(registry: &Registry, metric: Metric<M>) -> Arc<Metric<M>> {
+    let metric = Arc::new(metric);
+    if let Err(e) = registry.register(metric.clone()) {
+        panic!("registering {}: {e}", metric.descriptor().name());
+    }
+    metric
+}
+
+/// `python_client_scenario.py`, statement for statement (its Python is quoted above each
+/// block).
+fn reference_scenario(r: &Registry) {
+    // c = Counter('http_requests_total', 'Total HTTP requests.', ['method', 'code'])
+    let requests = register(
+        r,
+        Metric::new(
+            "http_requests_total",
+            "Total HTTP requests.",
+            Family::new(["method", "code"], Counter::new()),
+        ),
+    );
+    // c.labels(method='get', code='200').inc(); c.labels('post', '500').inc(2.5)
+    requests.labels(("get", "200")).inc();
+    requests.labels(("post", "500")).inc_by(2.5);
+
+    // g = Gauge('temperature_celsius', 'Current temperature.\nSecond line with \\ backslash.')
+    // g.set(1)
+    let temperature = register(
+        r,
+        Metric::new(
+            "temperature_celsius",
+            "Current temperature.\nSecond line with \\ backslash.",
+            Gauge::new(),
+        ),
+    );
+    temperature.set(1.0);
+
+    // h = Histogram('request_latency_seconds', 'Request latency.', buckets=[...])
+    // for v in (0.003, 0.07, 0.3, 0.3, 4.0, 7.0): h.observe(v)
+    let latency = register(
+        r,
+        Metric::new(
+            "request_latency_seconds",
+            "Request latency.",
+            Histogram::new(&[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+        ),
+    );
+    for v in [0.003, 0.07, 0.3, 0.3, 4.0, 7.0] {
+        latency.observe(v);
+    }
+
+    // s = Summary('payload_bytes', 'Payload size.'); s.observe(100); s.observe(250.5)
+    let payload = register(
+        r,
+        Metric::new("payload_bytes", "Payload size.", Summary::new()),
+    );
+    payload.observe(100.0);
+    payload.observe(250.5);
+
+    // i = Info('build', 'Build information.')
+    // i.info({'version': '1.2.3', 'revision': 'abc"def\\x\ny'})
+    let build = register(
+        r,
+        Metric::new("build_info", "Build information.", Info::new(&[])),
+    );
+    build
+        .set(&[("version", "1.2.3"), ("revision", "abc\"def\\x\ny")])
+        .expect("valid info labels");
+
+    // e = Enum('task_state', 'Task state.', states=['starting', 'running', 'stopped'])
+    // e.state('running')
+    let task = register(
+        r,
+        Metric::new(
+            "task_state",
+            "Task state.",
+            StateSet::new(&["starting", "running", "stopped"]),
+        ),
+    );
+    task.set_state("running");
+
+    // g2 = Gauge('weird_values', 'Special floats.', ['kind']); g2.labels('pinf').set(...)...
+    let weird = register(
+        r,
+        Metric::new(
+            "weird_values",
+            "Special floats.",
+            Family::new(["kind"], Gauge::new()),
+        ),
+    );
+    for (kind, value) in [
+        ("pinf", f64::INFINITY),
+        ("ninf", f64::NEG_INFINITY),
+        ("nan", f64::NAN),
+        ("big", 1e21),
+        ("small", 1.5e-7),
+        ("int", 42.0),
+        ("neg0", -0.0),
+        ("tenth", 0.1),
+        ("third", 1.0 / 3.0),
+        ("e16", 1e16),
+        // Python's `set(123456789012345678)` converts the int to the nearest float.
+        ("e15", 123_456_789_012_345_680.0),
+    ] {
+        weird.labels([kind]).set(value);
+    }
+}
+
+/// The cases the reference script leaves out; `extended_scenario` in `parity.py` is the
+/// same in Python.
+fn extended_scenario(r: &Registry) {
+    // A unit on a counter, and a total beyond 2^53: Python adds floats (2^60 + 1 rounds to
+    // 2^60), promlink keeps exact integers; both must read back as the same float.
+    let sent = register(
+        r,
+        Metric::new("sent_bytes_total", "Bytes \"sent\".", Counter::new()).with_unit("bytes"),
+    );
+    sent.inc_by(2_f64.powi(60));
+    sent.inc();
+
+    // Metrics created and never touched.
+    register(
+        r,
+        Metric::new("idle_total", "Never incremented.", Counter::new()),
+    );
+    register(r, Metric::new("empty_info", "Nothing set.", Info::new(&[])));
+
+    // Labelled info and enum (the enum with a child left in its first state).
+    let deploy = register(
+        r,
+        Metric::new(
+            "deploy_info",
+            "Deploy.",
+            Family::new(["region"], Info::new(&[])),
+        ),
+    );
+    deploy
+        .labels(["eu"])
+        .set(&[("version", "x")])
+        .expect("valid info labels");
+    let worker = register(
+        r,
+        Metric::new(
+            "worker_state",
+            "Worker state.",
+            Family::new(["worker"], StateSet::new(&["idle", "busy"])),
+        ),
+    );
+    worker.labels(["w1"]).set_state("busy");
+    let _ = worker.labels(["w2"]);
+
+    // A labelled histogram with a unit and bounds in every spelling of `le` (exponent
+    // forms, `123456.0`), one child empty.
+    let size = register(
+        r,
+        Metric::new(
+            "response_size_bytes",
+            "Response size.",
+            Family::new(["route"], Histogram::new(&[1e-5, 0.001, 123_456.0, 1.5e6])),
+        )
+        .with_unit("bytes"),
+    );
+    for v in [50.0, 1.5e6, 2e6] {
+        size.labels(["/a"]).observe(v);
+    }
+    let _ = size.labels(["/b"]);
+
+    // A labelled summary with a unit, one child empty.
+    let rpc = register(
+        r,
+        Metric::new(
+            "rpc_seconds",
+            "RPC time.",
+            Family::new(["service"], Summary::new()),
+        )
+        .with_unit("seconds"),
+    );
+    let _ = rpc.labels(["x"]);
+    rpc.labels(["y"]).observe(1e-9);
+    rpc.labels(["y"]).observe(0.25);
+
+    // Quotes and a tab in HELP (escaped differently by the two formats), escapes and
+    // non-ASCII text in label values, an empty label value.
+    let escaped = register(
+        r,
+        Metric::new(
+            "escaped_labels",
+            "Help with \"quotes\", a tab\tand ünïcödé.",
+            Family::new(["value"], Gauge::new()),
+        ),
+    );
+    escaped.labels(["tab\there"]).set(1.0);
+    escaped.labels(["quote\"backslash\\newline\n"]).set(2.0);
+    escaped.labels(["ünïcödé ✓"]).set(3.0);
+    escaped.labels([""]).set(4.0);
+}
+
+fn encode(registry: &Registry, format: Format) -> Vec<u8> {
+    let mut out = Vec::new();
+    registry
+        .encode(format, &mut out)
+        .expect("a registry without collectors encodes without errors");
+    out
+}
+
+/// A fresh directory under Cargo's scratch space for integration tests.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    dir
+}
+
+/// Runs `tests/python/<script>` with `args`; returns its stderr on success (exit 0) and
+/// panics with it otherwise.
+fn run_python(script: &str, args: &[&Path]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let output = Command::new("python3")
+        .arg(&script)
+        .args(args)
+        // Keep `__pycache__` out of the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output();
+    let output = match output {
+        Ok(output) => output,
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            panic!("python3 is not on PATH: this test needs it. Install Python 3, then run `{INSTALL_HINT}`.")
+        }
+        Err(e) => panic!("running python3 {}: {e}", script.display()),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    match output.status.code() {
+        Some(0) => stderr,
+        Some(2) => panic!(
+            "prometheus_client 0.26.0 is needed for this test; run `{INSTALL_HINT}`.\n{stderr}"
+        ),
+        _ => panic!("{} failed ({}):\n{stderr}", script.display(), output.status),
+    }
+}
+
+#[test]
+fn promlink_matches_python_client() {
+    let registry = Registry::new();
+    reference_scenario(&registry);
+    extended_scenario(&registry);
+
+    let dir = scratch_dir("python_parity");
+    let text = dir.join("promlink.prom");
+    let openmetrics = dir.join("promlink.openmetrics");
+    for (path, format) in [(&text, Format::Text), (&openmetrics, Format::OpenMetrics)] {
+        std::fs::write(path, encode(&registry, format))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+
+    // On failure the expositions stay in `dir` for a look.
+    let report = run_python("parity.py", &[&text, &openmetrics]);
+    eprint!("{report}");
+    std::fs::remove_dir_all(&dir).ok();
+}
