@@ -86,7 +86,7 @@ impl FixedLabelValue for bool {
 
 /// The values of all labels of a [`DenseFamily`](crate::DenseFamily): a tuple of
 /// [`FixedLabelValue`]s, numbered in mixed radix (the last label varies fastest).
-pub trait FixedLabelValues: crate::sealed::Sealed {
+pub trait FixedLabelValues {
     /// The number of labels.
     const ARITY: usize;
     /// The number of value combinations.
@@ -101,7 +101,6 @@ pub trait FixedLabelValues: crate::sealed::Sealed {
 
 macro_rules! tuple_fixed_label_values {
     ($($n:literal => ($($t:ident $i:tt),+);)*) => {$(
-        impl<$($t: FixedLabelValue),+> crate::sealed::Sealed for ($($t,)+) {}
         impl<$($t: FixedLabelValue),+> FixedLabelValues for ($($t,)+) {
             const ARITY: usize = $n;
             const CARDINALITY: usize = 1 $(* $t::VALUES.len())+;

@@ -98,16 +98,19 @@ fn labelled(
             }
         })
         .collect();
-    let idents: Vec<&Ident> = labels.labels.iter().map(|l| &l.ident).collect();
+    let idents = label_idents(labels, site.valid);
     let types: Vec<&Type> = labels.labels.iter().map(|l| &l.ty).collect();
     let label_attrs: Vec<_> = labels.labels.iter().map(|l| &l.attrs).collect();
     let dense = types.iter().all(|t| is_fixed_cardinality(t));
     let (metric_type, family_new, child_type) = if dense {
-        let tuple = quote!((#(#types,)*));
-        let k = quote!({ <#tuple as #p::FixedLabelValues>::CARDINALITY });
+        // Spanned on the first label type: a type that is not fixed-cardinality is
+        // reported there.
+        let ty_span = types[0].span();
+        let tuple = quote_spanned!(ty_span=> (#(#types,)*));
+        let k = quote_spanned!(ty_span=> { <#tuple as #p::FixedLabelValues>::CARDINALITY });
         (
             quote!(#p::Metric<#p::DenseFamily<#series_type, #tuple, #k>>),
-            quote!(#p::DenseFamily::new(&[#(#label_names),*], [const { #series_new }; #k])),
+            quote_spanned!(ty_span=> #p::DenseFamily::new(&[#(#label_names),*], [const { #series_new }; #k])),
             quote!(&#series_type),
         )
     } else {
@@ -178,6 +181,24 @@ fn labelled(
             #(#(#label_attrs)* pub #idents: #field_types,)*
         }
     }
+}
+
+/// The labels' identifiers, as parameters and fields. After a validation error they are
+/// made unique, so that a repeated label causes no second error.
+fn label_idents(labels: &Labels, valid: bool) -> Vec<Ident> {
+    labels
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, label)| {
+            let repeated = labels.labels[..i].iter().any(|l| l.ident == label.ident);
+            if valid || !repeated {
+                label.ident.clone()
+            } else {
+                format_ident!("{}_{}", label.ident, i, span = label.ident.span())
+            }
+        })
+        .collect()
 }
 
 /// The series type and its `const` constructor.

@@ -39,6 +39,12 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The keyword with its article, for messages: "a counter", "an info".
+    pub(crate) fn described(self) -> String {
+        let article = if self == Kind::Info { "an" } else { "a" };
+        format!("{article} {}", self.keyword())
+    }
+
     pub(crate) fn keyword(self) -> &'static str {
         match self {
             Kind::Counter => "counter",

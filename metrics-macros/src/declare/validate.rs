@@ -27,7 +27,7 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
     check_labels(decl, &mut local);
     check_buckets(decl, &name, unit.as_deref(), &mut local);
     check_states(decl, &mut local);
-    for option in &decl.options {
+    for (i, option) in decl.options.iter().enumerate() {
         if !["name", "unit", "help"].contains(&option.key.to_string().as_str()) {
             local.push(
                 option.key.span(),
@@ -37,7 +37,7 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
                 ),
             );
         }
-        if decl.options.iter().filter(|o| o.key == option.key).count() > 1 {
+        if decl.options[..i].iter().any(|o| o.key == option.key) {
             local.push(
                 option.key.span(),
                 format_args!("`{}` is given more than once", option.key),
@@ -100,8 +100,8 @@ fn check_name(decl: &MetricDecl, name: &str, span: Span, errors: &mut Errors) {
         errors.push(
             span,
             format_args!(
-                "only counters end in `_total`; this is a {}",
-                decl.kind.keyword()
+                "only counters end in `_total`; this is {}",
+                decl.kind.described()
             ),
         );
     }
@@ -129,8 +129,8 @@ fn check_unit(decl: &MetricDecl, name: &str, errors: &mut Errors) -> Option<Stri
         errors.push(
             unit.span(),
             format_args!(
-                "a {} has no unit (OpenMetrics forbids it)",
-                decl.kind.keyword()
+                "{} has no unit (OpenMetrics forbids it)",
+                decl.kind.described()
             ),
         );
     }
@@ -174,7 +174,7 @@ fn check_labels(decl: &MetricDecl, errors: &mut Errors) {
     if matches!(decl.kind, Kind::Info | Kind::StateSet) {
         errors.push(
             labels.span,
-            format_args!("a {} takes no labels", decl.kind.keyword()),
+            format_args!("{} takes no labels", decl.kind.described()),
         );
         return;
     }
@@ -222,8 +222,8 @@ fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut
         errors.push(
             buckets.keyword,
             format_args!(
-                "only histograms have buckets; this is a {}",
-                decl.kind.keyword()
+                "only histograms have buckets; this is {}",
+                decl.kind.described()
             ),
         );
         return;
@@ -256,13 +256,13 @@ fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut
             if bound.value == previous.value {
                 errors.push(
                     span,
-                    format_args!("the bucket bound {} is repeated", bound.value),
+                    format_args!("the bucket bound {:?} is repeated", bound.value),
                 );
             } else if bound.value < previous.value {
                 errors.push(
                     span,
                     format_args!(
-                        "bucket bounds must increase: {} comes after {}",
+                        "bucket bounds must increase: {:?} comes after {:?}",
                         bound.value, previous.value
                     ),
                 );
@@ -299,8 +299,8 @@ fn check_states(decl: &MetricDecl, errors: &mut Errors) {
             errors.push(
                 states.keyword,
                 format_args!(
-                    "only state sets have states; this is a {}",
-                    decl.kind.keyword()
+                    "only state sets have states; this is {}",
+                    decl.kind.described()
                 ),
             );
         }

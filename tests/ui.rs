@@ -1,0 +1,10 @@
+//! The macros' compile errors, each a `ui-tests/fail/*.rs` case with its reviewed
+//! `.stderr`, and the shapes that must compile, in `ui-tests/pass/`.
+//! `TRYBUILD=overwrite cargo test --test ui` regenerates the snapshots: review the diff.
+
+#[test]
+fn ui() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("ui-tests/pass/*.rs");
+    cases.compile_fail("ui-tests/fail/*.rs");
+}

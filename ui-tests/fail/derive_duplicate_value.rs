@@ -1,0 +1,10 @@
+use promlink::LabelValue;
+
+#[derive(LabelValue)]
+pub enum Method {
+    Get,
+    #[label(rename = "get")]
+    Fetch,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use promlink::LabelValue;
+
+#[derive(LabelValue)]
+pub struct Region(&'static str);
+
+fn main() {}

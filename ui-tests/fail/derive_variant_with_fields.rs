@@ -1,0 +1,9 @@
+use promlink::LabelValue;
+
+#[derive(LabelValue)]
+pub enum Region {
+    Eu,
+    Other(String),
+}
+
+fn main() {}

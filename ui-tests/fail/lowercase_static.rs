@@ -1,0 +1,8 @@
+use promlink::declare_metrics;
+
+declare_metrics! {
+    /// Jobs.
+    pub counter jobs_total;
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use promlink::declare_metrics;
+
+declare_metrics! {
+    /// Queue.
+    pub gauge QUEUE_TOTAL;
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use promlink::declare_metrics;
+
+declare_metrics! {
+    /// Latency.
+    #[metric(unit = "seconds")]
+    pub histogram LATENCY_MS;
+}
+
+fn main() {}
