@@ -54,6 +54,7 @@ mod family;
 mod gauge;
 mod histogram;
 mod info;
+mod instrument;
 mod label;
 mod metric;
 mod parse;
@@ -69,6 +70,7 @@ pub use family::{Child, Family};
 pub use gauge::{CallbackGauge, Gauge, InProgress};
 pub use histogram::{Histogram, HistogramSnapshot, Observe, Summary, Timer, DEFAULT_BUCKETS};
 pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
+pub use instrument::CallResult;
 pub use label::{FixedLabelValue, FixedLabelValues, LabelBuf, LabelValue, LabelValues};
 pub use metric::{Collect, EncodeMetric, Metric, Series};
 pub use registry::{GatherError, RegistrationError, Registry};
@@ -93,6 +95,10 @@ mod sealed {
 /// Not public API: what `register!` and the macros' generated code refer to.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::instrument::{
+        CallCounts, CallGuard, CountGuard, DurationGuard, PlainOutcome, ResultOutcome, ReturnKind,
+        Returned, ReturnsOther, ReturnsResult,
+    };
     pub use crate::registry::{Registration, PROMLINK_METRICS_V0_1};
     pub use linkme;
 }

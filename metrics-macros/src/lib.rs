@@ -4,6 +4,7 @@
 //! collected, and the output refers to promlink only through `::promlink::__private` (or
 //! the path given with `crate = ..`).
 
+mod buckets;
 mod declare;
 mod errors;
 mod label_value;

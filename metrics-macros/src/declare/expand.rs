@@ -2,7 +2,7 @@
 //! lookups.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Ident, Lifetime, Type};
@@ -228,43 +228,7 @@ fn series(decl: &MetricDecl, valid: bool, p: &TokenStream) -> (TokenStream, Toke
                 quote_spanned!(span=> #p::StateSet::new(&[#(#states),*])),
             )
         }
-        Kind::Histogram => match &decl.buckets {
-            None => (
-                quote!(#p::Histogram<14>),
-                quote_spanned!(span=> #p::Histogram::new(&#p::DEFAULT_BUCKETS)),
-            ),
-            Some(buckets) => {
-                let n = buckets.bounds.len().max(1);
-                let bounds: Vec<TokenStream> = if valid {
-                    buckets
-                        .bounds
-                        .iter()
-                        .map(|b| float_literal(b.value, b.expr.span()))
-                        .collect()
-                } else {
-                    (1..=n)
-                        .map(|i| {
-                            float_literal(f64::from(u32::try_from(i).unwrap_or(u32::MAX)), span)
-                        })
-                        .collect()
-                };
-                (
-                    quote!(#p::Histogram<#n>),
-                    quote_spanned!(span=> #p::Histogram::new(&[#(#bounds),*])),
-                )
-            }
-        },
-    }
-}
-
-/// `value` as an `f64` literal with the user's span.
-fn float_literal(value: f64, span: Span) -> TokenStream {
-    let mut literal = proc_macro2::Literal::f64_suffixed(value.abs());
-    literal.set_span(span);
-    if value.is_sign_negative() {
-        quote_spanned!(span=> -#literal)
-    } else {
-        literal.into_token_stream()
+        Kind::Histogram => crate::buckets::histogram(p, decl.buckets.as_ref(), valid, span),
     }
 }
 

@@ -9,6 +9,8 @@ use syn::{
     Visibility,
 };
 
+use crate::buckets::Buckets;
+
 mod kw {
     syn::custom_keyword!(counter);
     syn::custom_keyword!(gauge);
@@ -92,17 +94,6 @@ pub(crate) struct LabelDecl {
     pub(crate) ty: Type,
 }
 
-pub(crate) struct Buckets {
-    pub(crate) keyword: Span,
-    pub(crate) bounds: Vec<Bound>,
-}
-
-/// One bucket bound: its value and the user's tokens.
-pub(crate) struct Bound {
-    pub(crate) value: f64,
-    pub(crate) expr: Expr,
-}
-
 pub(crate) struct States {
     pub(crate) keyword: Span,
     pub(crate) states: Vec<LitStr>,
@@ -168,10 +159,7 @@ impl Parse for MetricDecl {
                 break;
             } else if lookahead.peek(kw::buckets) && buckets.is_none() {
                 let keyword = input.parse::<kw::buckets>()?.span;
-                buckets = Some(Buckets {
-                    keyword,
-                    bounds: parse_bounds(input)?,
-                });
+                buckets = Some(Buckets::parse(keyword, input)?);
             } else if lookahead.peek(kw::states) && states.is_none() {
                 let keyword = input.parse::<kw::states>()?.span;
                 let content;
@@ -287,41 +275,4 @@ fn parse_labels(input: ParseStream<'_>) -> syn::Result<Labels> {
         span: brace.span.join(),
         labels,
     })
-}
-
-fn parse_bounds(input: ParseStream<'_>) -> syn::Result<Vec<Bound>> {
-    let content;
-    bracketed!(content in input);
-    let exprs = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
-    exprs
-        .into_iter()
-        .map(|expr| {
-            Ok(Bound {
-                value: literal_value(&expr)?,
-                expr,
-            })
-        })
-        .collect()
-}
-
-/// The value of a numeric literal, possibly negated.
-fn literal_value(expr: &Expr) -> syn::Result<f64> {
-    match expr {
-        Expr::Lit(ExprLit {
-            lit: Lit::Float(f), ..
-        }) => f.base10_parse(),
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(i), ..
-        }) => i.base10_parse::<f64>(),
-        Expr::Unary(syn::ExprUnary {
-            op: syn::UnOp::Neg(_),
-            expr,
-            ..
-        }) => literal_value(expr).map(|v| -v),
-        Expr::Group(group) => literal_value(&group.expr),
-        _ => Err(syn::Error::new(
-            expr.span(),
-            "bucket bounds must be number literals, so that they can be checked at compile time",
-        )),
-    }
 }

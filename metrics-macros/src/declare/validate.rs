@@ -3,7 +3,6 @@
 //! once.
 
 use proc_macro2::Span;
-use syn::spanned::Spanned;
 
 use super::parse::{Kind, MetricDecl};
 use crate::errors::Errors;
@@ -228,47 +227,10 @@ fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut
         );
         return;
     }
-    if buckets.bounds.is_empty() {
-        errors.push(
-            buckets.keyword,
-            "a histogram needs at least one bucket bound (`+Inf` is implied)",
-        );
-    }
     let non_negative = ["seconds", "bytes"]
         .iter()
         .any(|u| unit == Some(u) || name.ends_with(&format!("_{u}")));
-    for (i, bound) in buckets.bounds.iter().enumerate() {
-        let span = bound.expr.span();
-        if !bound.value.is_finite() {
-            errors.push(
-                span,
-                "bucket bounds must be finite: `+Inf` is always implied",
-            );
-            continue;
-        }
-        if non_negative && bound.value < 0.0 {
-            errors.push(
-                span,
-                "a negative bucket for durations or sizes, which are never negative",
-            );
-        }
-        if let Some(previous) = i.checked_sub(1).map(|p| &buckets.bounds[p]) {
-            if bound.value == previous.value {
-                errors.push(
-                    span,
-                    format_args!("the bucket bound {:?} is repeated", bound.value),
-                );
-            } else if bound.value < previous.value {
-                errors.push(
-                    span,
-                    format_args!(
-                        "bucket bounds must increase: {:?} comes after {:?}",
-                        bound.value, previous.value
-                    ),
-                );
-            }
-        }
-    }
+    buckets.check(non_negative, errors);
 }
 
 fn check_states(decl: &MetricDecl, errors: &mut Errors) {

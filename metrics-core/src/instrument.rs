@@ -1,0 +1,219 @@
+//! What `#[counted]`, `#[timed]` and `#[in_progress]` expand to at run time: drop guards
+//! that record a call however it ends (return, `?`, panic, a future dropped early), and
+//! the outcome of a call, read from its return value's type.
+
+use core::marker::PhantomData;
+use std::time::Instant;
+
+use crate::dense::DenseFamily;
+use crate::label::{FixedLabelValue, LabelBuf, LabelValue};
+use crate::{Counter, Histogram, Metric};
+
+/// How a call ended: the `result` label of `function_calls_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallResult {
+    /// Returned; for a `Result`, returned `Ok`.
+    Ok,
+    /// Returned `Err`, or left through `?`.
+    Error,
+    /// Panicked.
+    Panic,
+    /// An `async fn` whose future was dropped before it completed.
+    Cancelled,
+}
+
+impl LabelValue for CallResult {
+    fn write_label_value(&self, out: &mut LabelBuf) {
+        out.push_str(Self::VALUES[self.index()]);
+    }
+}
+
+impl FixedLabelValue for CallResult {
+    const VALUES: &'static [&'static str] = &["ok", "error", "panic", "cancelled"];
+
+    fn index(&self) -> usize {
+        *self as usize
+    }
+}
+
+/// Calls of one function by outcome: what `#[counted]` declares per function.
+pub type CallCounts = Metric<DenseFamily<Counter, (CallResult,), 4>>;
+
+/// Counts one call when dropped, with its outcome.
+///
+/// [`finish`](Self::finish) records the returned value's outcome; a guard dropped
+/// without it counts a panic when unwinding, otherwise an early exit: through `?` in a
+/// function returning `Result` (an error), or a cancelled future.
+#[must_use]
+pub struct CallGuard<'a> {
+    calls: &'a DenseFamily<Counter, (CallResult,), 4>,
+    early_exit: CallResult,
+    finished: bool,
+}
+
+impl<'a> CallGuard<'a> {
+    /// A guard for a synchronous function; `returns_result` from [`ReturnKind`].
+    pub fn new(calls: &'a CallCounts, returns_result: bool) -> Self {
+        let early_exit = if returns_result {
+            CallResult::Error
+        } else {
+            CallResult::Ok
+        };
+        CallGuard {
+            calls,
+            early_exit,
+            finished: false,
+        }
+    }
+
+    /// A guard for the body of an `async fn`: dropped unfinished, its future was cancelled.
+    pub fn new_async(calls: &'a CallCounts) -> Self {
+        CallGuard {
+            calls,
+            early_exit: CallResult::Cancelled,
+            finished: false,
+        }
+    }
+
+    /// Counts the call with the outcome of what it returned.
+    pub fn finish(mut self, outcome: CallResult) {
+        self.finished = true;
+        self.calls.labels((outcome,)).inc();
+    }
+}
+
+impl Drop for CallGuard<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            let outcome = if std::thread::panicking() {
+                CallResult::Panic
+            } else {
+                self.early_exit
+            };
+            self.calls.labels((outcome,)).inc();
+        }
+    }
+}
+
+/// Observes a call's duration in seconds when dropped, however the call ends.
+#[must_use]
+pub struct DurationGuard<'a, const N: usize> {
+    histogram: &'a Histogram<N>,
+    start: Instant,
+}
+
+impl<'a, const N: usize> DurationGuard<'a, N> {
+    /// Starts timing.
+    pub fn new(histogram: &'a Histogram<N>) -> Self {
+        DurationGuard {
+            histogram,
+            start: Instant::now(),
+        }
+    }
+}
+
+impl<const N: usize> Drop for DurationGuard<'_, N> {
+    fn drop(&mut self) {
+        self.histogram.observe(self.start.elapsed().as_secs_f64());
+    }
+}
+
+/// Increments a counter when dropped: a call counted into a user's counter, however it
+/// ends.
+#[must_use]
+pub struct CountGuard<C: core::ops::Deref<Target = Counter>>(pub C);
+
+impl<C: core::ops::Deref<Target = Counter>> Drop for CountGuard<C> {
+    fn drop(&mut self) {
+        self.0.inc();
+    }
+}
+
+/// The outcome of a returned value, chosen by its type with autoref specialisation:
+/// `(&Returned(&value)).call_result()` is [`ResultOutcome`] for a `Result` (whatever the
+/// spelling of its type: an alias like `io::Result` included) and [`PlainOutcome`]
+/// otherwise. Both traits must be in scope.
+pub struct Returned<'a, T: ?Sized>(pub &'a T);
+
+/// See [`Returned`].
+pub trait ResultOutcome {
+    /// `Ok` or `Error`.
+    fn call_result(&self) -> CallResult;
+}
+
+impl<T, E> ResultOutcome for Returned<'_, Result<T, E>> {
+    fn call_result(&self) -> CallResult {
+        if self.0.is_ok() {
+            CallResult::Ok
+        } else {
+            CallResult::Error
+        }
+    }
+}
+
+/// See [`Returned`].
+pub trait PlainOutcome {
+    /// Always `Ok`.
+    fn call_result(&self) -> CallResult;
+}
+
+impl<T: ?Sized> PlainOutcome for &Returned<'_, T> {
+    fn call_result(&self) -> CallResult {
+        CallResult::Ok
+    }
+}
+
+/// Whether a type is a `Result`, by the same specialisation on a type alone:
+/// `(&ReturnKind::<T>::new()).returns_result()`.
+pub struct ReturnKind<T: ?Sized>(PhantomData<T>);
+
+impl<T: ?Sized> ReturnKind<T> {
+    /// For the type `T`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        ReturnKind(PhantomData)
+    }
+}
+
+/// See [`ReturnKind`].
+pub trait ReturnsResult {
+    /// `true`.
+    fn returns_result(&self) -> bool;
+}
+
+impl<T, E> ReturnsResult for ReturnKind<Result<T, E>> {
+    fn returns_result(&self) -> bool {
+        true
+    }
+}
+
+/// See [`ReturnKind`].
+pub trait ReturnsOther {
+    /// `false`.
+    fn returns_result(&self) -> bool;
+}
+
+impl<T: ?Sized> ReturnsOther for &ReturnKind<T> {
+    fn returns_result(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type IoResult = std::io::Result<u8>;
+
+    #[test]
+    fn outcomes_follow_the_type() {
+        let ok: IoResult = Ok(1);
+        let err: Result<(), String> = Err("no".into());
+        assert_eq!((&Returned(&ok)).call_result(), CallResult::Ok);
+        assert_eq!((&Returned(&err)).call_result(), CallResult::Error);
+        assert_eq!((&Returned(&5_u8)).call_result(), CallResult::Ok);
+        assert!((&ReturnKind::<IoResult>::new()).returns_result());
+        assert!(!(&ReturnKind::<Option<u8>>::new()).returns_result());
+        assert!(!(&ReturnKind::<str>::new()).returns_result());
+    }
+}
