@@ -82,6 +82,96 @@ pub use promlink_core::*;
 /// marked `#[unbounded]`), unknown options.
 pub use promlink_macros::declare_metrics;
 
+/// Counts a function's calls, by outcome, however they end.
+///
+/// Without arguments, every instrumented function shares one family, so one query covers
+/// them all: `function_calls_total{function, module, result}`, where `result` is `ok`,
+/// `error` (an `Err` returned, or left through `?`), `panic` (Python's
+/// `count_exceptions`), or `cancelled` (an `async fn` whose future was dropped before it
+/// completed). Every outcome of every function is exported at 0 from the first scrape.
+/// Whether a function returns a `Result` is read from its type, so aliases such as
+/// `io::Result` count too.
+///
+/// - `#[counted(name = "orders_processed_total")]`: a family of its own (help from
+///   `help = ".."` or the function's doc comment).
+/// - `#[counted(HTTP_REQUESTS_TOTAL, labels(method = "GET", endpoint = path))]`: each call
+///   increments a counter declared with [`declare_metrics!`], with label values taken
+///   from constants or arguments (evaluated when the call starts); a wrong or missing
+///   label is a compile error on your token.
+/// - On an `impl` block, every method is instrumented (labelled `Type::method`) except
+///   those marked `#[counted(skip)]`.
+/// - With `#[async_trait]`, either order works; putting `#[counted]` first lets it see
+///   the `async fn` as written.
+/// - `crate = path` for a renamed dependency.
+///
+/// ```
+/// use promlink::{counted, Registry};
+///
+/// #[derive(Debug)]
+/// struct OutOfStock;
+///
+/// #[counted]
+/// fn reserve(quantity: u32) -> Result<u32, OutOfStock> {
+///     if quantity > 10 {
+///         return Err(OutOfStock);
+///     }
+///     Ok(quantity)
+/// }
+///
+/// reserve(3).unwrap();
+/// reserve(30).unwrap_err();
+/// let calls = |result| {
+///     Registry::global().get_sample_value(
+///         "function_calls_total",
+///         &[("function", "reserve"), ("module", module_path!()), ("result", result)],
+///     )
+/// };
+/// assert_eq!((calls("ok"), calls("error"), calls("panic")), (Some(1.0), Some(1.0), Some(0.0)));
+/// ```
+pub use promlink_macros::counted;
+
+/// Observes the duration of a function's calls in seconds, however they end (Python's
+/// `Histogram.time`). For an `async fn` the duration spans the awaits.
+///
+/// Without arguments: `function_duration_seconds{function, module}` with Python's default
+/// buckets, or `#[timed(buckets = [0.01, 0.1, 1])]`. Also `name`, `help`, a target
+/// histogram with `labels(..)`, `skip` and `crate` as for [`counted`].
+///
+/// ```
+/// use promlink::{timed, Registry};
+///
+/// #[timed(buckets = [0.01, 0.1, 1])]
+/// fn resize(pixels: &mut [u8]) -> usize {
+///     pixels.len()
+/// }
+///
+/// resize(&mut [0; 16]);
+/// let count = Registry::global().get_sample_value(
+///     "function_duration_seconds_count",
+///     &[("function", "resize"), ("module", module_path!())],
+/// );
+/// assert_eq!(count, Some(1.0));
+/// ```
+pub use promlink_macros::timed;
+
+/// Tracks a function's calls in progress (Python's `Gauge.track_inprogress`):
+/// `function_calls_in_progress{function, module}`, or a target gauge with `labels(..)`.
+///
+/// ```
+/// use promlink::{in_progress, Registry};
+///
+/// #[in_progress]
+/// fn import_batch() -> Option<f64> {
+///     Registry::global().get_sample_value(
+///         "function_calls_in_progress",
+///         &[("function", "import_batch"), ("module", module_path!())],
+///     )
+/// }
+///
+/// assert_eq!(import_batch(), Some(1.0));
+/// ```
+pub use promlink_macros::in_progress;
+
 /// Derives [`LabelValue`] and [`FixedLabelValue`] for an enum of unit variants.
 ///
 /// Values are the variants' names in `snake_case`, or `#[label(rename = "..")]`. A

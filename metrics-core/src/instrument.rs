@@ -206,6 +206,7 @@ mod tests {
     type IoResult = std::io::Result<u8>;
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the borrow is the specialisation under test
     fn outcomes_follow_the_type() {
         let ok: IoResult = Ok(1);
         let err: Result<(), String> = Err("no".into());

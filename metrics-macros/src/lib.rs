@@ -7,6 +7,7 @@
 mod buckets;
 mod declare;
 mod errors;
+mod instrument;
 mod label_value;
 mod names;
 
@@ -22,4 +23,22 @@ pub fn declare_metrics(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(LabelValue, attributes(label))]
 pub fn derive_label_value(input: TokenStream) -> TokenStream {
     label_value::derive(input.into()).into()
+}
+
+/// Counts the calls of a function by outcome; documented in `promlink`.
+#[proc_macro_attribute]
+pub fn counted(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument::instrument(instrument::Attr::Counted, args.into(), &item.into()).into()
+}
+
+/// Observes the duration of a function's calls; documented in `promlink`.
+#[proc_macro_attribute]
+pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument::instrument(instrument::Attr::Timed, args.into(), &item.into()).into()
+}
+
+/// Tracks a function's calls in progress; documented in `promlink`.
+#[proc_macro_attribute]
+pub fn in_progress(args: TokenStream, item: TokenStream) -> TokenStream {
+    instrument::instrument(instrument::Attr::InProgress, args.into(), &item.into()).into()
 }

@@ -74,6 +74,12 @@ pub(crate) fn camel_case(screaming: &str) -> String {
         .collect()
 }
 
+/// The struct of named label values `declare_metrics!` generates for a static:
+/// `HTTP_REQUESTS_TOTAL` -> `HttpRequestsTotalLabels`.
+pub(crate) fn labels_struct_name(static_name: &str) -> String {
+    format!("{}Labels", camel_case(static_name))
+}
+
 /// `NotFound` -> `not_found`.
 pub(crate) fn snake_case(camel: &str) -> String {
     let mut out = String::new();

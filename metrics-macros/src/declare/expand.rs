@@ -9,7 +9,7 @@ use syn::{Ident, Lifetime, Type};
 
 use super::parse::{Kind, Labels, MetricDecl};
 use super::validate::Checked;
-use crate::names::camel_case;
+use crate::names::{camel_case, labels_struct_name};
 
 /// Expands one declaration. `checked` is `None` after a validation error: the static is
 /// still emitted, with placeholder names and no registration, so that code using it
@@ -130,7 +130,7 @@ fn labelled(
         }
     });
     let wrapper = format_ident!("{}", camel_case(&ident.to_string()), span = span);
-    let labels_struct = format_ident!("{}Labels", wrapper, span = span);
+    let labels_struct = syn::Ident::new(&labels_struct_name(&ident.to_string()), span);
     let (field_types, lifetime) = struct_field_types(&types);
     let generics = lifetime.as_ref().map(|lt| quote!(<#lt>));
     let anonymous = lifetime.as_ref().map(|_| quote!(<'_>));

@@ -1,0 +1,84 @@
+//! Reading and rewriting a function body: `return` into a labelled `break`, and the
+//! shape `#[async_trait]` gives async methods.
+
+use syn::visit_mut::VisitMut;
+use syn::{Block, Expr, ExprAsync, Lifetime, ReturnType, Stmt, Type};
+
+/// Turns every `return` of this body (not of closures, async blocks or nested items
+/// inside it) into `break 'label`, so that the labelled block around the body sees the
+/// value. `?` still leaves the function: the guard reads that as an early exit.
+pub(crate) fn returns_to_breaks(block: &mut Block, label: &Lifetime) {
+    struct Rewrite<'a>(&'a Lifetime);
+
+    impl VisitMut for Rewrite<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            match expr {
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+                Expr::Return(ret) => {
+                    if let Some(value) = &mut ret.expr {
+                        self.visit_expr_mut(value);
+                    }
+                    let label = self.0;
+                    let value = ret.expr.take();
+                    let attrs = std::mem::take(&mut ret.attrs);
+                    *expr = syn::parse_quote_spanned!(ret.return_token.span=> #(#attrs)* break #label #value);
+                }
+                _ => syn::visit_mut::visit_expr_mut(self, expr),
+            }
+        }
+
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
+
+    Rewrite(label).visit_block_mut(block);
+}
+
+/// The async block of a method that `#[async_trait]` already rewrote: a body ending in
+/// `Box::pin(async move { .. })`.
+pub(crate) fn async_trait_block(block: &mut Block) -> Option<&mut ExprAsync> {
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    let Expr::Path(function) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = function
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first_mut() {
+        Some(Expr::Async(inner)) if inner.capture.is_some() => Some(inner),
+        _ => None,
+    }
+}
+
+/// The return type to pin the body's value to, so that a type error points into the
+/// body rather than at the attribute: `()` without one, and none when it holds
+/// `impl Trait` (which cannot be written in a `let`).
+pub(crate) fn nameable_return_type(output: &ReturnType) -> Option<Type> {
+    struct FindsImpl(bool);
+
+    impl VisitMut for FindsImpl {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if matches!(ty, Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_)) {
+                self.0 = true;
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+
+    match output {
+        ReturnType::Default => Some(syn::parse_quote!(())),
+        ReturnType::Type(_, ty) => {
+            let mut ty = (**ty).clone();
+            let mut finds = FindsImpl(false);
+            finds.visit_type_mut(&mut ty);
+            (!finds.0).then_some(ty)
+        }
+    }
+}

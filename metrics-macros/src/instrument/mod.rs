@@ -1,0 +1,353 @@
+//! `#[counted]`, `#[timed]` and `#[in_progress]` on functions and impl blocks.
+//!
+//! The body stays the user's own block, with its tokens and spans; guards declared before
+//! it record the call when they drop, so an early `return`, `?`, a panic or a future
+//! dropped before completion are all recorded, and no closure wraps the body (closures
+//! break functions returning references to their arguments, and `impl Trait` returns).
+//! Only `#[counted]` needs the returned value (for `result="ok"|"error"`): a sync body
+//! becomes a labelled block whose `return`s become `break`s; an async body becomes an
+//! inner `async move` block awaited in place, so that `?` and `return` end it while the
+//! outer guard tells a finished call from a cancelled one.
+
+mod args;
+mod body;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::{Attribute, Block, Expr, ExprLit, ImplItem, Item, ItemImpl, Lit, Meta, Signature, Type};
+
+use args::Args;
+pub(crate) use args::Attr;
+
+use crate::errors::Errors;
+use crate::names::labels_struct_name;
+
+const CALLS_HELP: &str = "Calls of instrumented functions, by function, module and result.";
+const DURATION_HELP: &str = "Duration of calls of instrumented functions, in seconds.";
+const IN_PROGRESS_HELP: &str = "Calls of instrumented functions in progress.";
+
+/// The attribute's entry point: a function or an impl block. After an error the item is
+/// emitted unchanged beside it, so that the error is the only one.
+pub(crate) fn instrument(attr: Attr, args: TokenStream, item: &TokenStream) -> TokenStream {
+    let args = match syn::parse2::<Args>(args).and_then(|args| args.check(attr).map(|()| args)) {
+        Ok(args) => args,
+        Err(error) => return with_error(item, &error),
+    };
+    match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(mut function)) => {
+            let name = function.sig.ident.to_string();
+            match instrument_body(
+                attr,
+                &args,
+                &name,
+                &function.sig,
+                &function.attrs,
+                &mut function.block,
+            ) {
+                Ok(()) => quote!(#function),
+                Err(error) => with_error(item, &error),
+            }
+        }
+        Ok(Item::Impl(block)) => instrument_impl(attr, &args, block),
+        _ => {
+            let message = format!(
+                "`#[{}]` goes on a function with a body, or on an impl block",
+                attr.name()
+            );
+            with_error(item, &syn::Error::new(Span::call_site(), message))
+        }
+    }
+}
+
+fn with_error(item: &TokenStream, error: &syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+/// Instruments every method of an impl block, labelled `Type::method`, but those marked
+/// `#[attr(skip)]` and those with their own `#[attr(..)]`.
+fn instrument_impl(attr: Attr, args: &Args, mut block: ItemImpl) -> TokenStream {
+    let type_name = type_name(&block.self_ty);
+    let mut errors = Errors::default();
+    for item in &mut block.items {
+        let ImplItem::Fn(method) = item else { continue };
+        if let Some(own) = method.attrs.iter().position(|a| {
+            a.path()
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == attr.name())
+        }) {
+            let skip = method.attrs[own]
+                .parse_args::<Args>()
+                .is_ok_and(|a| a.skip.is_some());
+            if skip {
+                method.attrs.remove(own);
+            }
+            continue;
+        }
+        let name = format!("{type_name}::{}", method.sig.ident);
+        if let Err(error) = instrument_body(
+            attr,
+            args,
+            &name,
+            &method.sig,
+            &method.attrs,
+            &mut method.block,
+        ) {
+            errors.push_error(error);
+        }
+    }
+    let errors = errors.into_result().err().map(|e| e.to_compile_error());
+    quote!(#block #errors)
+}
+
+/// `Foo` for `Foo<T>`, `crate::Foo` or `&Foo`.
+fn type_name(ty: &Type) -> String {
+    match ty {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map_or_else(String::new, |s| s.ident.to_string()),
+        Type::Reference(reference) => type_name(&reference.elem),
+        other => quote!(#other).to_string().replace(' ', ""),
+    }
+}
+
+/// Rewrites `block` in place.
+fn instrument_body(
+    attr: Attr,
+    args: &Args,
+    function: &str,
+    sig: &Signature,
+    attrs: &[Attribute],
+    block: &mut Block,
+) -> syn::Result<()> {
+    if let Some(constness) = sig.constness {
+        return Err(syn::Error::new(
+            constness.span,
+            format!("`#[{}]` cannot instrument a `const fn`: a call at compile time has nothing to record", attr.name()),
+        ));
+    }
+    let p = args.krate.as_ref().map_or_else(
+        || quote!(::promlink::__private),
+        |path| quote!(#path::__private),
+    );
+    let site = sig.ident.span();
+    let metric = quote_spanned!(Span::mixed_site()=> __PROMLINK_METRIC);
+    let needs_value = attr == Attr::Counted && args.target.is_none();
+    let async_trait = body::async_trait_block(block).is_some();
+    let return_type = if async_trait {
+        None
+    } else {
+        body::nameable_return_type(&sig.output)
+    };
+    // How a call guard reads a call that left without a value.
+    let call_guard = if sig.asyncness.is_some() || async_trait {
+        quote!(new_async(&#metric))
+    } else {
+        let returns_result = return_type.as_ref().map_or_else(
+            || quote!(false),
+            |ty| {
+                quote!({
+                    use #p::{ReturnsOther as _, ReturnsResult as _};
+                    (&#p::ReturnKind::<#ty>::new()).returns_result()
+                })
+            },
+        );
+        quote!(new(&#metric, #returns_result))
+    };
+    let setup = setup(attr, args, &p, function, attrs, site, &call_guard)?;
+    if let Some(inner) = body::async_trait_block(block) {
+        // `#[async_trait]` ran first: the method returns `Box::pin(async move { body })`.
+        inner.block = if needs_value {
+            async_value(&p, &setup, &inner.block, None)
+        } else {
+            guarded(&setup, &inner.block)
+        };
+        return Ok(());
+    }
+    *block = match (needs_value, sig.asyncness.is_some()) {
+        (true, true) => async_value(&p, &setup, block, return_type.as_ref()),
+        (true, false) => sync_value(&p, &setup, block, return_type.as_ref()),
+        (false, _) => guarded(&setup, block),
+    };
+    Ok(())
+}
+
+/// The statics (when there is no target) and the guards, as statements.
+fn setup(
+    attr: Attr,
+    args: &Args,
+    p: &TokenStream,
+    function: &str,
+    attrs: &[Attribute],
+    site: Span,
+    call_guard: &TokenStream,
+) -> syn::Result<TokenStream> {
+    if let Some(target) = &args.target {
+        return Ok(target_setup(attr, p, target, args.labels.as_ref()));
+    }
+    let (default_name, default_help) = match attr {
+        Attr::Counted => ("function_calls_total", CALLS_HELP),
+        Attr::Timed => ("function_duration_seconds", DURATION_HELP),
+        Attr::InProgress => ("function_calls_in_progress", IN_PROGRESS_HELP),
+    };
+    let name = args
+        .name
+        .as_ref()
+        .map_or_else(|| default_name.to_owned(), syn::LitStr::value);
+    let help = match (&args.help, &args.name) {
+        (Some(help), _) => help.value(),
+        (None, None) => default_help.to_owned(),
+        (None, Some(name)) => doc_comment(attrs).ok_or_else(|| {
+            syn::Error::new(
+                name.span(),
+                "a metric of its own needs help: a doc comment on the function, or `help = \"..\"`",
+            )
+        })?,
+    };
+    let const_labels = quote!(&[("function", #function), ("module", ::core::module_path!())]);
+    let metric = quote_spanned!(Span::mixed_site()=> __PROMLINK_METRIC);
+    let guard = quote_spanned!(Span::mixed_site()=> __promlink_guard);
+    let (metric_type, metric_new, guard_new) = match attr {
+        Attr::Counted => (
+            quote!(#p::CallCounts),
+            quote_spanned!(site=> #p::Metric::new(#name, #help, #p::DenseFamily::new(&["result"], [const { #p::Counter::new() }; 4]))),
+            quote!(#p::CallGuard::#call_guard),
+        ),
+        Attr::Timed => {
+            let (histogram_type, histogram_new) =
+                crate::buckets::histogram(p, args.buckets.as_ref(), true, site);
+            (
+                quote!(#p::Metric<#histogram_type>),
+                quote_spanned!(site=> #p::Metric::new(#name, #help, #histogram_new).with_unit("seconds")),
+                quote!(#p::DurationGuard::new(&*#metric)),
+            )
+        }
+        Attr::InProgress => (
+            quote!(#p::Metric<#p::Gauge>),
+            quote_spanned!(site=> #p::Metric::new(#name, #help, #p::Gauge::new())),
+            quote!(#metric.track_in_progress()),
+        ),
+    };
+    Ok(quote! {
+        static #metric: #metric_type = #metric_new.with_const_labels(#const_labels);
+        const _: () = {
+            #[#p::linkme::distributed_slice(#p::PROMLINK_METRICS_V0_1)]
+            #[linkme(crate = #p::linkme)]
+            static REGISTRATION: #p::Registration = #p::Registration::new(&#metric, ::core::module_path!());
+        };
+        let #guard = #guard_new;
+    })
+}
+
+/// The guard feeding a metric declared with `declare_metrics!`.
+fn target_setup(
+    attr: Attr,
+    p: &TokenStream,
+    target: &syn::Path,
+    labels: Option<&(Span, Vec<args::LabelArg>)>,
+) -> TokenStream {
+    let mut lookup = quote!(&*#target);
+    if let Some((labels_span, labels)) = labels {
+        let mut struct_path = target.clone();
+        if let Some(last) = struct_path.segments.last_mut() {
+            // Spanned on `labels`: a missing label is reported there.
+            last.ident =
+                syn::Ident::new(&labels_struct_name(&last.ident.to_string()), *labels_span);
+        }
+        let names = labels.iter().map(|l| &l.name);
+        let values = labels.iter().map(|l| &l.value);
+        lookup = quote!(#target.with(#struct_path { #(#names: #values),* }));
+    }
+    let child = quote_spanned!(Span::mixed_site()=> __promlink_target);
+    let guard = quote_spanned!(Span::mixed_site()=> __promlink_guard);
+    match attr {
+        Attr::Counted => quote!(let #guard = #p::CountGuard(#lookup);),
+        Attr::Timed => quote!(let #child = #lookup; let #guard = #p::DurationGuard::new(&*#child);),
+        Attr::InProgress => quote!(let #child = #lookup; let #guard = #child.track_in_progress();),
+    }
+}
+
+/// The guards, then the body as its own block: for guards that need nothing from the
+/// returned value.
+fn guarded(setup: &TokenStream, block: &Block) -> Block {
+    syn::parse_quote!({
+        #setup
+        #block
+    })
+}
+
+/// A sync body whose value the call counter reads: returns become breaks out of a
+/// labelled block; `?` leaves without a value, an error for a function returning `Result`.
+fn sync_value(
+    p: &TokenStream,
+    setup: &TokenStream,
+    block: &Block,
+    return_type: Option<&Type>,
+) -> Block {
+    let label = syn::Lifetime::new("'__promlink_body", Span::mixed_site());
+    let mut body = block.clone();
+    body::returns_to_breaks(&mut body, &label);
+    let annotation = return_type.map(|ty| quote!(: #ty));
+    finish_with_value(p, setup, &quote!(#label: #body), annotation.as_ref())
+}
+
+/// An async body whose value the call counter reads: an inner `async move` block that
+/// `return` and `?` end, awaited in place.
+fn async_value(
+    p: &TokenStream,
+    setup: &TokenStream,
+    block: &Block,
+    return_type: Option<&Type>,
+) -> Block {
+    let annotation = return_type.map(|ty| quote!(: #ty));
+    finish_with_value(
+        p,
+        setup,
+        &quote!(async move #block.await),
+        annotation.as_ref(),
+    )
+}
+
+/// The guards, the value of `body`, the outcome counted, the value returned.
+fn finish_with_value(
+    p: &TokenStream,
+    setup: &TokenStream,
+    body: &TokenStream,
+    annotation: Option<&TokenStream>,
+) -> Block {
+    let returned = quote_spanned!(Span::mixed_site()=> __promlink_returned);
+    let guard = quote_spanned!(Span::mixed_site()=> __promlink_guard);
+    syn::parse_quote!({
+        #setup
+        #[allow(unreachable_code)]
+        let #returned #annotation = #body;
+        #[allow(unreachable_code)]
+        let () = {
+            use #p::{PlainOutcome as _, ResultOutcome as _};
+            #guard.finish((&#p::Returned(&#returned)).call_result());
+        };
+        #returned
+    })
+}
+
+/// The function's doc comment, lines joined.
+fn doc_comment(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Some(s.value().trim().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let doc = lines.join("\n").trim().to_owned();
+    (!doc.is_empty()).then_some(doc)
+}
