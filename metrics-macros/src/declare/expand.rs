@@ -100,7 +100,7 @@ fn labelled(
         .collect();
     let idents = label_idents(labels, site.valid);
     let types: Vec<&Type> = labels.labels.iter().map(|l| &l.ty).collect();
-    let label_attrs: Vec<_> = labels.labels.iter().map(|l| &l.attrs).collect();
+    let label_attrs = label_field_attrs(labels);
     let dense = types.iter().all(|t| is_fixed_cardinality(t));
     let (metric_type, family_new, child_type) = if dense {
         // Spanned on the first label type: a type that is not fixed-cardinality is
@@ -178,9 +178,30 @@ fn labelled(
         #[doc = #doc_labels]
         #[allow(dead_code)]
         #vis struct #labels_struct #generics {
-            #(#(#label_attrs)* pub #idents: #field_types,)*
+            #(#label_attrs pub #idents: #field_types,)*
         }
     }
+}
+
+/// The attributes of each field of the labels struct: the user's, with a doc comment
+/// naming the label when they bring none.
+fn label_field_attrs(labels: &Labels) -> Vec<TokenStream> {
+    labels
+        .labels
+        .iter()
+        .map(|l| {
+            let attrs = &l.attrs;
+            if attrs.iter().any(|a| a.path().is_ident("doc")) {
+                quote!(#(#attrs)*)
+            } else {
+                let doc = format!(
+                    "The value of the label `{}`.",
+                    l.ident.to_string().trim_start_matches("r#")
+                );
+                quote!(#(#attrs)* #[doc = #doc])
+            }
+        })
+        .collect()
 }
 
 /// The labels' identifiers, as parameters and fields. After a validation error they are

@@ -1,0 +1,410 @@
+//! `#[counted]`, `#[timed]` and `#[in_progress]` on every function shape, read back from
+//! the global registry: counts, `result` labels, panics, early exits, async durations,
+//! cancelled futures, and series present at 0 before any call.
+
+use std::future::Future;
+use std::panic::catch_unwind;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use promlink::{counted, declare_metrics, in_progress, timed, Registry};
+
+const MODULE: &str = module_path!();
+
+fn calls(function: &str, result: &str) -> f64 {
+    Registry::global()
+        .get_sample_value(
+            "function_calls_total",
+            &[
+                ("function", function),
+                ("module", MODULE),
+                ("result", result),
+            ],
+        )
+        .unwrap_or_else(|| panic!("no series for {function} {result}"))
+}
+
+fn duration_count(function: &str) -> f64 {
+    Registry::global()
+        .get_sample_value(
+            "function_duration_seconds_count",
+            &[("function", function), ("module", MODULE)],
+        )
+        .unwrap_or_else(|| panic!("no duration for {function}"))
+}
+
+fn duration_sum(function: &str) -> f64 {
+    Registry::global()
+        .get_sample_value(
+            "function_duration_seconds_sum",
+            &[("function", function), ("module", MODULE)],
+        )
+        .unwrap_or_else(|| panic!("no duration for {function}"))
+}
+
+#[derive(Debug)]
+struct Failed;
+
+#[counted]
+fn never_called() {}
+
+#[counted]
+#[allow(dead_code)] // proves only that the series exist before any call
+fn parse_quantity(text: &str) -> Result<u32, std::num::ParseIntError> {
+    let value: u32 = text.trim().parse()?;
+    if value == 0 {
+        return Ok(1);
+    }
+    Ok(value)
+}
+
+#[test]
+fn series_exist_at_zero_before_any_call() {
+    for result in ["ok", "error", "panic", "cancelled"] {
+        assert_eq!(calls("never_called", result), 0.0);
+    }
+}
+
+#[test]
+fn results_by_type_with_early_return_and_question_mark() {
+    assert_eq!(parse_quantity("0").unwrap(), 1); // early `return Ok`
+    assert_eq!(parse_quantity(" 7 ").unwrap(), 7);
+    assert!(parse_quantity("seven").is_err()); // `?`
+    assert_eq!(calls("parse_quantity", "ok"), 2.0);
+    assert_eq!(calls("parse_quantity", "error"), 1.0);
+}
+
+type Outcome = std::io::Result<()>;
+
+#[counted]
+fn through_an_alias(fail: bool) -> Outcome {
+    if fail {
+        Err(std::io::Error::other("no"))
+    } else {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_result_alias_is_a_result() {
+    through_an_alias(false).unwrap();
+    through_an_alias(true).unwrap_err();
+    assert_eq!(
+        (
+            calls("through_an_alias", "ok"),
+            calls("through_an_alias", "error")
+        ),
+        (1.0, 1.0)
+    );
+}
+
+#[counted]
+#[timed]
+fn explodes(really: bool) -> u8 {
+    assert!(!really, "boom");
+    1
+}
+
+#[test]
+fn panics_are_counted_and_timed() {
+    assert!(catch_unwind(|| explodes(true)).is_err());
+    assert_eq!(explodes(false), 1);
+    assert_eq!(
+        (calls("explodes", "panic"), calls("explodes", "ok")),
+        (1.0, 1.0)
+    );
+    assert_eq!(duration_count("explodes"), 2.0);
+}
+
+/// Returns a reference borrowed from its argument: a closure around the body would not
+/// compile.
+#[counted]
+#[timed]
+fn first_word(text: &str) -> &str {
+    text.split(' ').next().unwrap_or(text)
+}
+
+#[counted]
+fn evens(limit: u32) -> impl Iterator<Item = u32> {
+    (0..limit).filter(|n| n % 2 == 0)
+}
+
+#[counted]
+fn largest<T: PartialOrd + Copy>(items: &[T]) -> Option<T> {
+    let mut best = *items.first()?;
+    for &item in items {
+        if item > best {
+            best = item;
+        }
+    }
+    Some(best)
+}
+
+#[counted]
+unsafe fn read_first(pointer: *const u8) -> u8 {
+    // SAFETY: the caller passes a valid pointer.
+    unsafe { *pointer }
+}
+
+#[counted]
+extern "C" fn c_callback(value: i32) -> i32 {
+    value * 2
+}
+
+#[test]
+fn borrowed_returns_impl_trait_generics_unsafe_and_extern() {
+    assert_eq!(first_word("hello world"), "hello");
+    assert_eq!(evens(5).count(), 3);
+    assert_eq!(largest(&[3, 9, 2]), Some(9));
+    assert_eq!(largest::<f64>(&[]), None); // `?` on an Option: not a Result, so ok
+    assert_eq!(unsafe { read_first([42_u8].as_ptr()) }, 42);
+    assert_eq!(c_callback(21), 42);
+    for function in ["first_word", "evens", "read_first", "c_callback"] {
+        assert_eq!(calls(function, "ok"), 1.0, "{function}");
+    }
+    assert_eq!(calls("largest", "ok"), 2.0);
+    assert_eq!(duration_count("first_word"), 1.0);
+}
+
+struct Inventory {
+    items: Vec<u32>,
+}
+
+#[counted]
+impl Inventory {
+    fn total(&self) -> u32 {
+        self.items.iter().sum()
+    }
+
+    fn add(&mut self, item: u32) -> &mut Self {
+        self.items.push(item);
+        self
+    }
+
+    fn into_items(self) -> Vec<u32> {
+        self.items
+    }
+
+    #[counted(skip)]
+    fn untracked(&self) -> usize {
+        self.items.len()
+    }
+}
+
+#[test]
+fn methods_on_an_instrumented_impl_block() {
+    let mut inventory = Inventory { items: vec![1] };
+    inventory.add(2).add(3);
+    assert_eq!(inventory.total(), 6);
+    assert_eq!(inventory.untracked(), 3);
+    assert_eq!(inventory.into_items(), [1, 2, 3]);
+    assert_eq!(calls("Inventory::add", "ok"), 2.0);
+    assert_eq!(calls("Inventory::total", "ok"), 1.0);
+    assert_eq!(calls("Inventory::into_items", "ok"), 1.0);
+    let skipped = Registry::global().get_sample_value(
+        "function_calls_total",
+        &[
+            ("function", "Inventory::untracked"),
+            ("module", MODULE),
+            ("result", "ok"),
+        ],
+    );
+    assert_eq!(skipped, None);
+}
+
+#[counted]
+#[timed]
+async fn fetch_order(id: u64) -> Result<u64, Failed> {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if id == 0 {
+        return Err(Failed);
+    }
+    Ok(id)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn async_durations_span_the_awaits() {
+    assert_eq!(fetch_order(7).await.unwrap(), 7);
+    assert!(fetch_order(0).await.is_err());
+    assert_eq!(
+        (calls("fetch_order", "ok"), calls("fetch_order", "error")),
+        (1.0, 1.0)
+    );
+    assert_eq!(duration_count("fetch_order"), 2.0);
+    assert!(
+        duration_sum("fetch_order") >= 0.1,
+        "{}",
+        duration_sum("fetch_order")
+    );
+}
+
+#[counted]
+#[in_progress]
+async fn wait_forever() {
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn a_future_dropped_before_completion_is_cancelled() {
+    let in_progress = || {
+        Registry::global()
+            .get_sample_value(
+                "function_calls_in_progress",
+                &[("function", "wait_forever"), ("module", MODULE)],
+            )
+            .unwrap()
+    };
+    {
+        let mut future = pin!(wait_forever());
+        let mut context = Context::from_waker(Waker::noop());
+        assert!(future.as_mut().poll(&mut context).is_pending());
+        assert_eq!(in_progress(), 1.0);
+    }
+    assert_eq!(in_progress(), 0.0);
+    assert_eq!(calls("wait_forever", "cancelled"), 1.0);
+    assert_eq!(calls("wait_forever", "ok"), 0.0);
+    let never_polled = wait_forever();
+    drop(never_polled);
+    assert_eq!(
+        calls("wait_forever", "cancelled"),
+        1.0,
+        "a future never polled never started"
+    );
+    assert!(matches!(Poll::<()>::Pending, Poll::Pending));
+}
+
+#[async_trait::async_trait]
+trait Store {
+    async fn load(&self, key: u32) -> Result<u32, Failed>;
+    async fn save(&self, key: u32) -> u32;
+}
+
+struct Memory;
+
+/// `#[counted]` before `#[async_trait]`: it sees the `async fn`s as written.
+#[counted]
+#[async_trait::async_trait]
+impl Store for Memory {
+    async fn load(&self, key: u32) -> Result<u32, Failed> {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        if key == 0 {
+            Err(Failed)?;
+        }
+        Ok(key)
+    }
+
+    async fn save(&self, key: u32) -> u32 {
+        key
+    }
+}
+
+struct Disk;
+
+/// `#[async_trait]` first: the methods arrive as `Box::pin(async move { .. })`.
+#[async_trait::async_trait]
+impl Store for Disk {
+    #[counted]
+    #[timed]
+    async fn load(&self, key: u32) -> Result<u32, Failed> {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if key == 0 {
+            return Err(Failed);
+        }
+        Ok(key)
+    }
+
+    async fn save(&self, key: u32) -> u32 {
+        key
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn async_trait_methods_in_either_order() {
+    assert_eq!(Memory.load(1).await.unwrap(), 1);
+    assert!(Memory.load(0).await.is_err());
+    assert_eq!(Memory.save(2).await, 2);
+    assert_eq!(
+        (calls("Memory::load", "ok"), calls("Memory::load", "error")),
+        (1.0, 1.0)
+    );
+    assert_eq!(calls("Memory::save", "ok"), 1.0);
+
+    assert_eq!(Disk.load(1).await.unwrap(), 1);
+    assert!(Disk.load(0).await.is_err());
+    assert_eq!((calls("load", "ok"), calls("load", "error")), (1.0, 1.0));
+    assert!(
+        duration_sum("load") >= 0.04,
+        "the durations span the awaits: {}",
+        duration_sum("load")
+    );
+}
+
+declare_metrics! {
+    /// Total HTTP requests.
+    pub counter HTTP_REQUESTS_TOTAL { method: &str, endpoint: &str, status: u16 };
+    /// Request duration in seconds.
+    pub histogram HTTP_REQUEST_DURATION_SECONDS { endpoint: &str } buckets [0.01, 0.1, 1];
+    /// Requests being served.
+    pub gauge REQUESTS_IN_FLIGHT;
+    /// Orders processed.
+    pub counter ORDERS_TOTAL;
+}
+
+#[counted(HTTP_REQUESTS_TOTAL, labels(method = "GET", endpoint = path, status = 200))]
+#[timed(HTTP_REQUEST_DURATION_SECONDS, labels(endpoint = path))]
+#[in_progress(REQUESTS_IN_FLIGHT)]
+fn handle(path: &str) -> usize {
+    assert_eq!(REQUESTS_IN_FLIGHT.get(), 1.0);
+    path.len()
+}
+
+#[counted(ORDERS_TOTAL)]
+fn process_order() {}
+
+/// A metric of its own, with help from this doc comment.
+#[counted(name = "imports_total")]
+fn import() {}
+
+#[test]
+fn target_metrics_with_label_values_from_arguments() {
+    handle("/api/orders");
+    handle("/api/orders");
+    process_order();
+    import();
+    let registry = Registry::global();
+    let labels = [
+        ("method", "GET"),
+        ("endpoint", "/api/orders"),
+        ("status", "200"),
+    ];
+    assert_eq!(
+        registry.get_sample_value("http_requests_total", &labels),
+        Some(2.0)
+    );
+    assert_eq!(
+        registry.get_sample_value(
+            "http_request_duration_seconds_count",
+            &[("endpoint", "/api/orders")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(REQUESTS_IN_FLIGHT.get(), 0.0);
+    assert_eq!(ORDERS_TOTAL.get(), 1.0);
+    let own = [("function", "import"), ("module", MODULE), ("result", "ok")];
+    assert_eq!(registry.get_sample_value("imports_total", &own), Some(1.0));
+    let text = registry.encode_to_string(promlink::Format::Text);
+    assert!(
+        text.contains(
+            "# HELP imports_total A metric of its own, with help from this doc comment.\n"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_registry_is_consistent() {
+    Registry::global()
+        .check()
+        .expect("no conflicts among the generated metrics");
+}
