@@ -4,38 +4,18 @@
 //! exposition (text format 0.0.4) to stdout and exits; pipe it into
 //! `promtool check metrics`. Add `--openmetrics` for OpenMetrics 1.0.0.
 
-use promlink::{register, Counter, Family, Format, Gauge, Histogram, Metric, Registry};
+use promlink::{counted, declare_metrics, timed, Format, Registry};
 
-/// Total HTTP requests.
-static HTTP_REQUESTS_TOTAL: Metric<Family<Counter, 3>> = Metric::new(
-    "http_requests_total",
-    "Total HTTP requests.",
-    Family::new(["method", "endpoint", "status"], Counter::new()),
-);
-
-/// Current active connections.
-static ACTIVE_CONNECTIONS: Metric<Gauge> = Metric::new(
-    "active_connections",
-    "Current active connections.",
-    Gauge::new(),
-);
-
-/// Request duration in seconds.
-static HTTP_REQUEST_DURATION_SECONDS: Metric<Family<Histogram<8>, 1>> = Metric::new(
-    "http_request_duration_seconds",
-    "Request duration in seconds.",
-    Family::new(
-        ["endpoint"],
-        Histogram::new(&[0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
-    ),
-)
-.with_unit("seconds");
-
-register!(
-    HTTP_REQUESTS_TOTAL,
-    ACTIVE_CONNECTIONS,
-    HTTP_REQUEST_DURATION_SECONDS
-);
+declare_metrics! {
+    /// Total HTTP requests.
+    pub counter HTTP_REQUESTS_TOTAL { method: &str, endpoint: &str, status: u16 };
+    /// Current active connections.
+    pub gauge ACTIVE_CONNECTIONS;
+    /// Request duration in seconds.
+    #[metric(unit = "seconds")]
+    pub histogram HTTP_REQUEST_DURATION_SECONDS { endpoint: &str }
+        buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+}
 
 const ENDPOINTS: [(&str, &str); 4] = [
     ("GET", "/api/orders"),
@@ -44,17 +24,37 @@ const ENDPOINTS: [(&str, &str); 4] = [
     ("GET", "/health"),
 ];
 
+/// A failed order.
+#[derive(Debug)]
+struct OrderRejected;
+
+/// Processes one order; `function_calls_total` counts it by result and
+/// `function_duration_seconds` times it, from these two attributes alone.
+#[counted]
+#[timed(buckets = [0.001, 0.01, 0.1])]
+fn process_order(id: u64) -> Result<u64, OrderRejected> {
+    if id % 20 == 0 {
+        return Err(OrderRejected);
+    }
+    Ok(id)
+}
+
 /// Handles one simulated request: counts it, times it and tracks the connection.
-fn handle(method: &str, endpoint: &str, status: u16, seconds: f64) {
+fn handle(method: &str, endpoint: &str, id: u64, seconds: f64) {
     let _connection = ACTIVE_CONNECTIONS.track_in_progress();
+    let status = if endpoint == "/api/orders" && process_order(id).is_err() {
+        500
+    } else {
+        200
+    };
     HTTP_REQUEST_DURATION_SECONDS
-        .labels([endpoint])
+        .labels(endpoint)
         .observe(seconds);
-    HTTP_REQUESTS_TOTAL.labels((method, endpoint, status)).inc();
+    HTTP_REQUESTS_TOTAL.labels(method, endpoint, status).inc();
 }
 
 /// A burst of `requests` requests with latencies spread over the buckets and about one
-/// error in twenty. Deterministic, so every run prints the same counts.
+/// order in twenty rejected. Deterministic, so every run prints the same counts.
 fn simulate_traffic(requests: u32) {
     let mut state = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = move || {
@@ -66,10 +66,9 @@ fn simulate_traffic(requests: u32) {
     };
     for _ in 0..requests {
         let (method, endpoint) = ENDPOINTS[usize::try_from(next() % 4).expect("small")];
-        let status = if next() % 20 == 0 { 500 } else { 200 };
         #[allow(clippy::cast_precision_loss)] // a value below 2^20
         let seconds = (next() % 1_000_000) as f64 / 1_000_000.0 * 0.6;
-        handle(method, endpoint, status, seconds);
+        handle(method, endpoint, next(), seconds);
     }
     ACTIVE_CONNECTIONS.set(3.0);
 }

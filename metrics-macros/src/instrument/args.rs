@@ -116,7 +116,18 @@ impl Parse for Args {
                     || lookahead.peek(Token![self])
                     || lookahead.peek(Token![super]))
             {
-                args.target = Some(input.parse()?);
+                let target: Path = input.parse()?;
+                if input.peek(Token![=]) {
+                    let name = target
+                        .segments
+                        .last()
+                        .map_or_else(String::new, |s| s.ident.to_string());
+                    return Err(syn::Error::new_spanned(
+                        &target,
+                        format!("unknown argument `{name}`: expected `name`, `help`, `buckets`, `labels`, `skip`, `crate`, or a target metric first"),
+                    ));
+                }
+                args.target = Some(target);
             } else {
                 return Err(lookahead.error());
             }

@@ -59,13 +59,16 @@ pub(crate) fn async_trait_block(block: &mut Block) -> Option<&mut ExprAsync> {
 
 /// The return type to pin the body's value to, so that a type error points into the
 /// body rather than at the attribute: `()` without one, and none when it holds
-/// `impl Trait` (which cannot be written in a `let`).
+/// `impl Trait` or `!` (which cannot be written in a `let`).
 pub(crate) fn nameable_return_type(output: &ReturnType) -> Option<Type> {
     struct FindsImpl(bool);
 
     impl VisitMut for FindsImpl {
         fn visit_type_mut(&mut self, ty: &mut Type) {
-            if matches!(ty, Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_)) {
+            if matches!(
+                ty,
+                Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_) | Type::Never(_)
+            ) {
                 self.0 = true;
             }
             syn::visit_mut::visit_type_mut(self, ty);

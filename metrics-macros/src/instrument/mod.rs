@@ -135,7 +135,10 @@ fn instrument_body(
     );
     let site = sig.ident.span();
     let metric = quote_spanned!(Span::mixed_site()=> __PROMLINK_METRIC);
-    let needs_value = attr == Attr::Counted && args.target.is_none();
+    // A function returning `!` has no value to read: its guard sees only panics.
+    let returns_never =
+        matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
+    let needs_value = attr == Attr::Counted && args.target.is_none() && !returns_never;
     let async_trait = body::async_trait_block(block).is_some();
     let return_type = if async_trait {
         None
@@ -273,10 +276,16 @@ fn target_setup(
 /// The guards, then the body as its own block: for guards that need nothing from the
 /// returned value.
 fn guarded(setup: &TokenStream, block: &Block) -> Block {
-    syn::parse_quote!({
-        #setup
-        #block
-    })
+    in_users_braces(block, quote!(#setup #block))
+}
+
+/// `statements` in a block with the user's own braces: with a brace from the macro, the
+/// function's span would count as generated, and rustc would no longer warn when it is
+/// never used.
+fn in_users_braces(original: &Block, statements: TokenStream) -> Block {
+    let mut block: Block = syn::parse_quote!({ #statements });
+    block.brace_token = original.brace_token;
+    block
 }
 
 /// A sync body whose value the call counter reads: returns become breaks out of a
@@ -291,7 +300,7 @@ fn sync_value(
     let mut body = block.clone();
     body::returns_to_breaks(&mut body, &label);
     let annotation = return_type.map(|ty| quote!(: #ty));
-    finish_with_value(p, setup, &quote!(#label: #body), annotation.as_ref())
+    finish_with_value(p, setup, block, &quote!(#label: #body), annotation.as_ref())
 }
 
 /// An async body whose value the call counter reads: an inner `async move` block that
@@ -306,6 +315,7 @@ fn async_value(
     finish_with_value(
         p,
         setup,
+        block,
         &quote!(async move #block.await),
         annotation.as_ref(),
     )
@@ -315,12 +325,13 @@ fn async_value(
 fn finish_with_value(
     p: &TokenStream,
     setup: &TokenStream,
+    original: &Block,
     body: &TokenStream,
     annotation: Option<&TokenStream>,
 ) -> Block {
     let returned = quote_spanned!(Span::mixed_site()=> __promlink_returned);
     let guard = quote_spanned!(Span::mixed_site()=> __promlink_guard);
-    syn::parse_quote!({
+    let statements = quote! {
         #setup
         #[allow(unreachable_code)]
         let #returned #annotation = #body;
@@ -330,7 +341,8 @@ fn finish_with_value(
             #guard.finish((&#p::Returned(&#returned)).call_result());
         };
         #returned
-    })
+    };
+    in_users_braces(original, statements)
 }
 
 /// The function's doc comment, lines joined.

@@ -1,0 +1,6 @@
+use promlink::counted;
+
+#[counted(buckets = [1.0])]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use promlink::counted;
+
+#[counted(labels(method = "GET"))]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use promlink::counted;
+
+#[counted]
+struct Work;
+
+fn main() {}

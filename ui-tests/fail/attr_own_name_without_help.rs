@@ -1,0 +1,6 @@
+use promlink::counted;
+
+#[counted(name = "work_total")]
+fn work() {}
+
+fn main() {}

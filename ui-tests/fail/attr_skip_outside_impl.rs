@@ -1,0 +1,6 @@
+use promlink::counted;
+
+#[counted(skip)]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use promlink::timed;
+
+#[timed(bucket = [1.0])]
+fn work() {}
+
+fn main() {}
