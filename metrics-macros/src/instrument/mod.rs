@@ -276,13 +276,13 @@ fn target_setup(
 /// The guards, then the body as its own block: for guards that need nothing from the
 /// returned value.
 fn guarded(setup: &TokenStream, block: &Block) -> Block {
-    in_users_braces(block, quote!(#setup #block))
+    in_users_braces(block, &quote!(#setup #block))
 }
 
 /// `statements` in a block with the user's own braces: with a brace from the macro, the
 /// function's span would count as generated, and rustc would no longer warn when it is
 /// never used.
-fn in_users_braces(original: &Block, statements: TokenStream) -> Block {
+fn in_users_braces(original: &Block, statements: &TokenStream) -> Block {
     let mut block: Block = syn::parse_quote!({ #statements });
     block.brace_token = original.brace_token;
     block
@@ -342,7 +342,7 @@ fn finish_with_value(
         };
         #returned
     };
-    in_users_braces(original, statements)
+    in_users_braces(original, &statements)
 }
 
 /// The function's doc comment, lines joined.
