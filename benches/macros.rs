@@ -53,11 +53,11 @@ fn counted(c: &mut Criterion) {
     let mut g = c.benchmark_group("counted_overhead");
     g.bench_function("uninstrumented", |b| b.iter(|| plain(black_box(1))));
     g.bench_function("bare Counter::inc (baseline)", |b| {
-        b.iter(|| bare_increment(black_box(1)))
+        b.iter(|| bare_increment(black_box(1)));
     });
     g.bench_function("#[counted]", |b| b.iter(|| counted_plain(black_box(1))));
     g.bench_function("#[counted] -> Result", |b| {
-        b.iter(|| counted_result(black_box(1)))
+        b.iter(|| counted_result(black_box(1)));
     });
     g.finish();
 }
@@ -66,7 +66,7 @@ fn timed(c: &mut Criterion) {
     let mut g = c.benchmark_group("timed_overhead");
     g.bench_function("uninstrumented", |b| b.iter(|| plain(black_box(1))));
     g.bench_function("Instant::now + observe (baseline)", |b| {
-        b.iter(|| hand_timed(black_box(1)))
+        b.iter(|| hand_timed(black_box(1)));
     });
     g.bench_function("#[timed]", |b| b.iter(|| timed_plain(black_box(1))));
     g.finish();

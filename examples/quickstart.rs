@@ -33,7 +33,7 @@ struct OrderRejected;
 #[counted]
 #[timed(buckets = [0.001, 0.01, 0.1])]
 fn process_order(id: u64) -> Result<u64, OrderRejected> {
-    if id % 20 == 0 {
+    if id.is_multiple_of(20) {
         return Err(OrderRejected);
     }
     Ok(id)
