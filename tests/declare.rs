@@ -1,0 +1,125 @@
+//! `declare_metrics!` and `#[derive(LabelValue)]` at run time: names, help, units, typed
+//! lookups, fixed-cardinality families exported at 0 from the first scrape.
+
+use promlink::{declare_metrics, FixedLabelValue, Format, LabelValue, Registry};
+
+#[derive(Clone, Copy, LabelValue)]
+enum Method {
+    #[label(rename = "GET")]
+    Get,
+    #[label(rename = "POST")]
+    Post,
+}
+
+#[derive(Clone, Copy, LabelValue)]
+enum CacheTier {
+    Memory,
+    OnDisk,
+}
+
+declare_metrics! {
+    /// Total HTTP requests.
+    counter HTTP_REQUESTS_TOTAL { method: Method, endpoint: &str, status: u16 };
+    /// Cache lookups.
+    counter CACHE_LOOKUPS_TOTAL { tier: CacheTier, hit: bool };
+    /// Request duration.
+    #[metric(unit = "seconds")]
+    histogram REQUEST_DURATION_SECONDS { endpoint: String } buckets [0.1, 1, 10];
+    /// Queue depth,
+    /// on two lines.
+    gauge QUEUE_DEPTH;
+    /// Task state.
+    stateset TASK_STATE states ["starting", "running"];
+    /// Build information.
+    info BUILD_INFO;
+    #[metric(name = "legacy_jobs_total", help = "Jobs, under an older name.")]
+    counter JOBS_TOTAL;
+}
+
+fn sample(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    Registry::global().get_sample_value(name, labels)
+}
+
+#[test]
+fn fixed_cardinality_families_export_every_combination_at_zero() {
+    assert_eq!(CacheTier::VALUES, ["memory", "on_disk"]);
+    for tier in ["memory", "on_disk"] {
+        for hit in ["true", "false"] {
+            assert_eq!(
+                sample("cache_lookups_total", &[("tier", tier), ("hit", hit)]),
+                Some(0.0),
+                "{tier} {hit}"
+            );
+        }
+    }
+    CACHE_LOOKUPS_TOTAL.labels(CacheTier::OnDisk, true).inc();
+    assert_eq!(
+        sample(
+            "cache_lookups_total",
+            &[("tier", "on_disk"), ("hit", "true")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        CACHE_LOOKUPS_TOTAL.labels(CacheTier::Memory, true).get(),
+        0.0
+    );
+}
+
+#[test]
+fn positional_and_named_lookups_reach_the_same_child() {
+    HTTP_REQUESTS_TOTAL
+        .labels(Method::Get, "/orders", 200)
+        .inc();
+    HTTP_REQUESTS_TOTAL
+        .with(HttpRequestsTotalLabels {
+            method: Method::Get,
+            endpoint: "/orders",
+            status: 200,
+        })
+        .inc();
+    let labels = [
+        ("method", "GET"),
+        ("endpoint", "/orders"),
+        ("status", "200"),
+    ];
+    assert_eq!(sample("http_requests_total", &labels), Some(2.0));
+    HTTP_REQUESTS_TOTAL.labels(Method::Post, "/gone", 410).inc();
+    assert!(HTTP_REQUESTS_TOTAL.remove(Method::Post, "/gone", 410));
+    assert_eq!(
+        sample(
+            "http_requests_total",
+            &[("method", "POST"), ("endpoint", "/gone"), ("status", "410")]
+        ),
+        None
+    );
+}
+
+#[test]
+fn names_help_units_and_types_as_declared() {
+    REQUEST_DURATION_SECONDS.labels("/".to_owned()).observe(0.5);
+    QUEUE_DEPTH.set(3.0);
+    TASK_STATE.set_state("running");
+    BUILD_INFO.set(&[("version", "1.2.3")]).unwrap();
+    JOBS_TOTAL.inc();
+    let om = Registry::global().encode_to_string(Format::OpenMetrics);
+    for line in [
+        "# TYPE request_duration_seconds histogram\n# UNIT request_duration_seconds seconds\n",
+        "# HELP queue_depth Queue depth,\\non two lines.\n",
+        "task_state{task_state=\"running\"} 1\n",
+        "# TYPE build info\n",
+        "build_info{version=\"1.2.3\"} 1\n",
+        "# HELP legacy_jobs Jobs, under an older name.\n",
+        "legacy_jobs_total 1\n",
+    ] {
+        let line = line.replace(" 1\n", " 1.0\n");
+        assert!(om.contains(&line), "{line:?} in:\n{om}");
+    }
+    assert_eq!(
+        sample(
+            "request_duration_seconds_bucket",
+            &[("endpoint", "/"), ("le", "1.0")]
+        ),
+        Some(1.0)
+    );
+}
