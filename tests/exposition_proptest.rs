@@ -35,9 +35,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,15 +43,18 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
+mod support {
+    pub mod python;
+}
+
 use promlink::{
     Counter, EncodeMetric, Family, Format, Gauge, Histogram, Info, Metric, Registry, StateSet,
     Summary,
 };
+use support::python::{run_python, scratch_dir};
 
 /// Cases per test: each is a handful of expositions, all checked by one Python process.
 const CASES: usize = 256;
-
-const INSTALL_HINT: &str = "python3 -m pip install prometheus_client==0.26.0";
 
 // ---------------------------------------------------------------------------------------
 // Strategies
@@ -795,46 +795,6 @@ fn sample_cases<S: Strategy>(runner: &mut TestRunner, strategy: &S, n: usize) ->
                 .current()
         })
         .collect()
-}
-
-/// A fresh directory under Cargo's scratch space for integration tests.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-    dir
-}
-
-/// Runs `tests/python/<script>` with `args`: `Ok(stderr)` when it passes, `Err(stderr)`
-/// when it reports a mismatch. Panics when Python or `prometheus_client` is missing.
-fn run_python(script: &str, args: &[&Path]) -> Result<String, String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(script);
-    let output = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        // Keep `__pycache__` out of the source tree.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output();
-    let output = match output {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            panic!("python3 is not on PATH: this test needs it. Install Python 3, then run `{INSTALL_HINT}`.")
-        }
-        Err(e) => panic!("running python3 {}: {e}", script.display()),
-    };
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    match output.status.code() {
-        Some(0) => Ok(stderr),
-        Some(2) => panic!(
-            "prometheus_client 0.26.0 is needed for this test; run `{INSTALL_HINT}`.\n{stderr}"
-        ),
-        _ => Err(format!(
-            "{} failed ({}):\n{stderr}",
-            script.display(),
-            output.status
-        )),
-    }
 }
 
 /// Writes `documents` as JSON lines and has `round_trip.py` check them all.

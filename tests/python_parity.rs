@@ -23,17 +23,17 @@
 //! Needs `python3` with `prometheus_client==0.26.0`, and fails (rather than skipping)
 //! without them.
 
-use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
+
+mod support {
+    pub mod python;
+}
 
 use promlink::{
     Counter, EncodeMetric, Family, Format, Gauge, Histogram, Info, Metric, Registry, StateSet,
     Summary,
 };
-
-const INSTALL_HINT: &str = "python3 -m pip install prometheus_client==0.26.0";
+use support::python::{run_python, scratch_dir};
 
 /// Registers `metric` in `registry` and returns a handle to update it.
 fn register<M: EncodeMetric + 'static>(registry: &Registry, metric: Metric<M>) -> Arc<Metric<M>> {
@@ -240,42 +240,6 @@ fn encode(registry: &Registry, format: Format) -> Vec<u8> {
     out
 }
 
-/// A fresh directory under Cargo's scratch space for integration tests.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-    dir
-}
-
-/// Runs `tests/python/<script>` with `args`; returns its stderr on success (exit 0) and
-/// panics with it otherwise.
-fn run_python(script: &str, args: &[&Path]) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(script);
-    let output = Command::new("python3")
-        .arg(&script)
-        .args(args)
-        // Keep `__pycache__` out of the source tree.
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output();
-    let output = match output {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            panic!("python3 is not on PATH: this test needs it. Install Python 3, then run `{INSTALL_HINT}`.")
-        }
-        Err(e) => panic!("running python3 {}: {e}", script.display()),
-    };
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    match output.status.code() {
-        Some(0) => stderr,
-        Some(2) => panic!(
-            "prometheus_client 0.26.0 is needed for this test; run `{INSTALL_HINT}`.\n{stderr}"
-        ),
-        _ => panic!("{} failed ({}):\n{stderr}", script.display(), output.status),
-    }
-}
-
 #[test]
 fn promlink_matches_python_client() {
     let registry = Registry::new();
@@ -291,7 +255,8 @@ fn promlink_matches_python_client() {
     }
 
     // On failure the expositions stay in `dir` for a look.
-    let report = run_python("parity.py", &[&text, &openmetrics]);
+    let report =
+        run_python("parity.py", &[&text, &openmetrics]).unwrap_or_else(|report| panic!("{report}"));
     eprint!("{report}");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -4,7 +4,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::sync::OnceLock;
 
-use crate::descriptor::{assert_label_name_allowed, str_eq};
+use crate::descriptor::assert_label_names;
 use crate::encoding::render_label_pairs;
 use crate::label::FixedLabelValues;
 use crate::metric::{EncodeMetric, Series};
@@ -52,19 +52,7 @@ impl<M: Series, L: FixedLabelValues, const K: usize> DenseFamily<M, L, K> {
             label_names.len() == L::ARITY,
             "one label name per label value type"
         );
-        let mut i = 0;
-        while i < label_names.len() {
-            assert_label_name_allowed(label_names[i], M::KIND);
-            let mut j = 0;
-            while j < i {
-                assert!(
-                    !str_eq(label_names[i], label_names[j]),
-                    "a label name is repeated"
-                );
-                j += 1;
-            }
-            i += 1;
-        }
+        assert_label_names(label_names, M::KIND);
         DenseFamily {
             label_names,
             children,

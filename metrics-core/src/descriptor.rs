@@ -280,6 +280,22 @@ impl Descriptor {
     }
 }
 
+/// Panics (at compile time in `const` context) unless every name may be a label of a
+/// metric of type `kind` and none is repeated.
+#[track_caller]
+pub(crate) const fn assert_label_names(names: &[&str], kind: MetricType) {
+    let mut i = 0;
+    while i < names.len() {
+        assert_label_name_allowed(names[i], kind);
+        let mut j = 0;
+        while j < i {
+            assert!(!str_eq(names[i], names[j]), "a label name is repeated");
+            j += 1;
+        }
+        i += 1;
+    }
+}
+
 /// Panics (at compile time in `const` context) unless `name` may be a label of a metric
 /// of type `kind`.
 #[track_caller]

@@ -4,7 +4,7 @@ use core::fmt;
 use core::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
-use crate::descriptor::{assert_label_name_allowed, str_eq, MetricType};
+use crate::descriptor::{assert_label_names, MetricType};
 use crate::encoding::{render_label_pairs, SeriesEncoder};
 use crate::label::{key_values, LabelBuf, LabelValues};
 use crate::metric::{EncodeMetric, Series};
@@ -93,19 +93,7 @@ impl<M: Series, const N: usize> Family<M, N> {
             N > 0,
             "a family needs at least one label; use the metric itself without labels"
         );
-        let mut i = 0;
-        while i < N {
-            assert_label_name_allowed(label_names[i], M::KIND);
-            let mut j = 0;
-            while j < i {
-                assert!(
-                    !str_eq(label_names[i], label_names[j]),
-                    "a label name is repeated"
-                );
-                j += 1;
-            }
-            i += 1;
-        }
+        assert_label_names(&label_names, M::KIND);
         Family {
             label_names,
             prototype,
