@@ -4,6 +4,15 @@
 
 use promlink::{counted, in_progress, timed};
 
+extern crate promlink as metrics;
+
+/// Through a renamed dependency.
+#[metrics::counted(crate = metrics)]
+#[metrics::timed(crate = metrics, buckets = [0.1])]
+fn renamed() -> u8 {
+    7
+}
+
 /// Inner attributes and `use` in the body stay the body's own.
 #[counted]
 #[timed]
@@ -63,4 +72,5 @@ fn main() {
     assert_eq!(longest(&[1, 3, 2]), Some(&3));
     Box::new(Counter(1)).consume();
     assert_eq!(closures(&[-1, 2]), [0, 2]);
+    assert_eq!(renamed(), 7);
 }
