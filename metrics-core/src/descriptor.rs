@@ -66,7 +66,11 @@ impl MetricType {
 
     /// The suffix a user may write on the name that the family name drops
     /// (`requests_total` declares the counter family `requests`).
-    pub(crate) const fn family_suffix(self) -> Option<&'static str> {
+    ///
+    /// ```
+    /// assert_eq!(promlink_core::MetricType::Counter.family_suffix(), Some("_total"));
+    /// ```
+    pub const fn family_suffix(self) -> Option<&'static str> {
         match self {
             MetricType::Counter => Some("_total"),
             MetricType::Info => Some("_info"),

@@ -99,6 +99,6 @@ pub mod __private {
         CallCounts, CallGuard, CountGuard, DurationGuard, PlainOutcome, ResultOutcome, ReturnKind,
         Returned, ReturnsOther, ReturnsResult,
     };
-    pub use crate::registry::{Registration, PROMLINK_METRICS_V0_1};
+    pub use crate::registry::{Registration, PROMLINK_COLLECTORS_V0_1, PROMLINK_METRICS_V0_1};
     pub use linkme;
 }

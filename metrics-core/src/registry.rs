@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use linkme::distributed_slice;
 
 use crate::collector::{Collector, MetricFamily};
-use crate::descriptor::Site;
+use crate::descriptor::{MetricType, Site};
 use crate::encoding::{
     render_label_pairs, write_header, Format, Header, SeriesContext, SeriesEncoder,
 };
@@ -34,6 +34,50 @@ impl Registration {
 /// one section.
 #[distributed_slice]
 pub static PROMLINK_METRICS_V0_1: [Registration];
+
+/// Collectors the global registry adds when it is built: a function making each, put in
+/// this slice by [`register_collector!`](crate::register_collector) (promlink's process
+/// collector arrives this way).
+#[distributed_slice]
+pub static PROMLINK_COLLECTORS_V0_1: [fn() -> Arc<dyn Collector>];
+
+/// Adds a collector to the global registry at link time: `make` is called once, when the
+/// registry is first used.
+///
+/// ```
+/// use std::sync::Arc;
+/// use promlink_core::{CollectError, Collector, MetricFamily, MetricType, SeriesValue};
+///
+/// struct Uptime;
+///
+/// impl Collector for Uptime {
+///     fn collect(&self) -> Result<Vec<MetricFamily>, CollectError> {
+///         let mut uptime = MetricFamily::new("uptime_seconds", "Seconds since start.", MetricType::Gauge, &[])?;
+///         let seconds = promlink_core::unix_time() - promlink_core::process_start_time();
+///         uptime.add(&[], SeriesValue::Gauge(seconds))?;
+///         Ok(vec![uptime])
+///     }
+/// }
+///
+/// fn uptime() -> Arc<dyn Collector> {
+///     Arc::new(Uptime)
+/// }
+/// promlink_core::register_collector!(uptime);
+///
+/// assert!(promlink_core::Registry::global().get_sample_value("uptime_seconds", &[]).is_some());
+/// ```
+#[macro_export]
+macro_rules! register_collector {
+    ($make:path) => {
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice(
+                $crate::__private::PROMLINK_COLLECTORS_V0_1
+            )]
+            #[linkme(crate = $crate::__private::linkme)]
+            static COLLECTOR: fn() -> ::std::sync::Arc<dyn $crate::Collector> = $make;
+        };
+    };
+}
 
 /// Registers `static` metrics in the global registry, at link time: no call at start-up,
 /// no lazy initialisation.
@@ -296,6 +340,9 @@ impl Registry {
                     registry.startup_errors.push(e);
                 }
             }
+            for make in PROMLINK_COLLECTORS_V0_1 {
+                registry.register_collector(make());
+            }
             registry
         })
     }
@@ -372,7 +419,7 @@ impl Registry {
         if constant.iter().any(|c| variable.contains(c)) {
             return Err(own_error("a constant label is also a variable label"));
         }
-        if entry.metric().descriptor().kind() == crate::MetricType::StateSet
+        if entry.metric().descriptor().kind() == MetricType::StateSet
             && (constant.contains(&name) || variable.contains(&name))
         {
             return Err(own_error(
@@ -433,8 +480,47 @@ impl Registry {
     /// When a collector failed or panicked, or produced a family whose name is taken. The
     /// rest is written all the same, and stays a valid exposition.
     pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), GatherError> {
+        self.encode_selected(format, out, &[])
+    }
+
+    /// [`encode`](Self::encode), limited to the families named in `names` (all when it is
+    /// empty), as the `name[]` parameter of a scrape selects them. A name matches a
+    /// family by its family name or by the name the text format gives it
+    /// (`http_requests_total` for the counter family `http_requests`).
+    ///
+    /// # Errors
+    ///
+    /// As [`encode`](Self::encode), for the families selected.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use promlink_core::{Counter, Format, Gauge, Metric, Registry};
+    ///
+    /// let registry = Registry::new();
+    /// registry.register(Arc::new(Metric::new("jobs_total", "Jobs.", Counter::new()))).unwrap();
+    /// registry.register(Arc::new(Metric::new("queue", "Queue.", Gauge::new()))).unwrap();
+    /// let mut out = Vec::new();
+    /// registry.encode_selected(Format::Text, &mut out, &["jobs_total"]).unwrap();
+    /// assert_eq!(String::from_utf8(out).unwrap(), "# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total 0.0\n");
+    /// ```
+    pub fn encode_selected(
+        &self,
+        format: Format,
+        out: &mut Vec<u8>,
+        names: &[&str],
+    ) -> Result<(), GatherError> {
+        let selected = |name: &str, kind: MetricType| {
+            names.is_empty()
+                || names.iter().any(|wanted| {
+                    *wanted == name
+                        || kind
+                            .family_suffix()
+                            .is_some_and(|suffix| wanted.strip_suffix(suffix) == Some(name))
+                })
+        };
         let mut errors = GatherError::default();
         let mut collected = self.collect_families(&mut errors);
+        collected.retain(|family| selected(family.name(), family.kind()));
         let entries_guard = read(&self.entries);
         let mut collected_samples = HashSet::new();
         collected.retain(|family| {
@@ -455,7 +541,12 @@ impl Registry {
         collected.sort_by(|a, b| a.name().cmp(b.name()));
         // Encode from a snapshot: a callback gauge that touches the registry must not
         // find it locked.
-        let entries = entries_guard.list.clone();
+        let entries: Vec<Entry> = entries_guard
+            .list
+            .iter()
+            .filter(|e| selected(e.name(), e.metric().descriptor().kind()))
+            .cloned()
+            .collect();
         drop(entries_guard);
 
         // Merge the sorted registered groups with the sorted collected families.
