@@ -1,6 +1,8 @@
 //! The seed's program: HTTP request metrics for a small service, with simulated traffic.
 //!
-//! `cargo run --example quickstart -- --print` simulates a burst of traffic, writes one
+//! `cargo run --example quickstart` serves `/metrics` on 127.0.0.1:8000 (`--listen ADDR`
+//! for another address) while it simulates traffic, a burst every second, some of it
+//! failing. `cargo run --example quickstart -- --print` simulates one burst, writes one
 //! exposition (text format 0.0.4) to stdout and exits; pipe it into
 //! `promtool check metrics`. Add `--openmetrics` for OpenMetrics 1.0.0.
 
@@ -53,24 +55,30 @@ fn handle(method: &str, endpoint: &str, id: u64, seconds: f64) {
     HTTP_REQUESTS_TOTAL.labels(method, endpoint, status).inc();
 }
 
-/// A burst of `requests` requests with latencies spread over the buckets and about one
-/// order in twenty rejected. Deterministic, so every run prints the same counts.
-fn simulate_traffic(requests: u32) {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        // xorshift64: enough randomness for a demo, no dependency.
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for _ in 0..requests {
-        let (method, endpoint) = ENDPOINTS[usize::try_from(next() % 4).expect("small")];
-        #[allow(clippy::cast_precision_loss)] // a value below 2^20
-        let seconds = (next() % 1_000_000) as f64 / 1_000_000.0 * 0.6;
-        handle(method, endpoint, next(), seconds);
+/// A deterministic pseudo-random sequence: enough for a demo, no dependency.
+struct Traffic(u64);
+
+impl Traffic {
+    fn next(&mut self) -> u64 {
+        // xorshift64
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
-    ACTIVE_CONNECTIONS.set(3.0);
+
+    /// A burst of `requests` requests with latencies spread over the buckets and about
+    /// one order in twenty rejected.
+    fn burst(&mut self, requests: u32) {
+        for _ in 0..requests {
+            let (method, endpoint) = ENDPOINTS[usize::try_from(self.next() % 4).expect("small")];
+            #[allow(clippy::cast_precision_loss)] // a value below 2^20
+            let seconds = (self.next() % 1_000_000) as f64 / 1_000_000.0 * 0.6;
+            let id = self.next();
+            handle(method, endpoint, id, seconds);
+        }
+        ACTIVE_CONNECTIONS.set(f64::from(u32::try_from(self.next() % 8).expect("small")));
+    }
 }
 
 fn main() {
@@ -80,18 +88,36 @@ fn main() {
     } else {
         Format::Text
     };
+    let listen = args
+        .iter()
+        .position(|a| a == "--listen")
+        .and_then(|i| args.get(i + 1))
+        .map_or("127.0.0.1:8000", String::as_str);
     if let Err(errors) = Registry::global().check() {
         for e in errors {
             eprintln!("{e}");
         }
         std::process::exit(1);
     }
-    simulate_traffic(1000);
+    let mut traffic = Traffic(0x2545_f491_4f6c_dd1d);
+    traffic.burst(1000);
     if args.iter().any(|a| a == "--print") {
         print!("{}", Registry::global().encode_to_string(format));
-    } else {
-        eprintln!("usage: quickstart --print [--openmetrics]");
-        eprintln!("(serving /metrics over HTTP arrives with promlink's exposition integrations)");
-        std::process::exit(2);
+        return;
+    }
+    let server = match promlink::start_http_server(listen) {
+        Ok(server) => server,
+        Err(e) => {
+            eprintln!("cannot listen on {listen}: {e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "serving metrics on http://{}/metrics (Ctrl-C to stop)",
+        server.local_addr()
+    );
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        traffic.burst(50);
     }
 }

@@ -36,6 +36,13 @@
 
 pub use promlink_core::*;
 
+#[cfg(feature = "http")]
+pub mod http;
+#[cfg(feature = "server")]
+mod server;
+#[cfg(feature = "server")]
+pub use server::{start_http_server, start_http_server_with, MetricsServer, ServerOptions};
+
 /// Declares `static` metrics, registered at link time, with typed label lookups.
 ///
 /// Each declaration is a doc comment (the HELP text, required), optional

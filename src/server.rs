@@ -1,0 +1,192 @@
+//! `start_http_server`: the metrics endpoint on hyper, on a background thread of its own.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, Semaphore};
+
+use crate::http::{metrics_response, plain};
+use crate::Registry;
+
+/// How the server behaves; [`ServerOptions::default`] suits Prometheus.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// The registry served: the global one by default.
+    pub registry: &'static Registry,
+    /// The path of the endpoint; other paths answer `404`. Default `/metrics`.
+    pub path: String,
+    /// Connections served at once; more wait, in the kernel's accept queue, for one to
+    /// end. Default 64.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers, including the wait on an
+    /// idle kept-alive connection. Default 10 s.
+    pub header_timeout: Duration,
+    /// The longest a connection lives, so that a client that never reads cannot keep
+    /// one. Default 5 minutes.
+    pub connection_timeout: Duration,
+    /// The largest request head accepted. Default 16 KiB.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            registry: Registry::global(),
+            path: "/metrics".to_owned(),
+            max_connections: 64,
+            header_timeout: Duration::from_secs(10),
+            connection_timeout: Duration::from_mins(5),
+            max_header_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// A running metrics server. Dropping it leaves the server running (as Python's
+/// `start_http_server` does); [`stop`](Self::stop) ends it.
+#[derive(Debug)]
+pub struct MetricsServer {
+    local_addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    thread: JoinHandle<()>,
+}
+
+impl MetricsServer {
+    /// The address it listens on (useful after binding port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting, lets the connections in progress end, and waits for the thread.
+    pub fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// Serves the global registry on `GET /metrics` (and `HEAD`) at `addr`, from a
+/// background thread, as Python's `start_http_server`. The format follows the scrape's
+/// `Accept` header, the body is gzipped when the client accepts it, `name[]` selects
+/// families; other paths answer `404`, other methods `405`. Connections are bounded,
+/// slow clients time out, and a failing or panicking collector makes a `500` with the
+/// errors while the server goes on.
+///
+/// # Errors
+///
+/// When the address cannot be bound, or the thread cannot start.
+///
+/// ```no_run
+/// let server = promlink::start_http_server("127.0.0.1:8000")?;
+/// println!("metrics on http://{}/metrics", server.local_addr());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn start_http_server(addr: impl ToSocketAddrs) -> io::Result<MetricsServer> {
+    start_http_server_with(addr, ServerOptions::default())
+}
+
+/// [`start_http_server`] with options.
+///
+/// # Errors
+///
+/// As [`start_http_server`].
+pub fn start_http_server_with(
+    addr: impl ToSocketAddrs,
+    options: ServerOptions,
+) -> io::Result<MetricsServer> {
+    // Bound here, so that an address in use is an error to the caller, not to the thread.
+    let listener = StdListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    let local_addr = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (shutdown, stopped) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("promlink-metrics".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(listener) => serve(listener, Arc::new(options), stopped).await,
+                    Err(e) => eprintln!("promlink: the metrics server could not start: {e}"),
+                }
+            });
+        })?;
+    Ok(MetricsServer {
+        local_addr,
+        shutdown,
+        thread,
+    })
+}
+
+async fn serve(
+    listener: TcpListener,
+    options: Arc<ServerOptions>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let permits = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    loop {
+        // A permit before `accept`: beyond the bound, connections wait in the kernel.
+        let permit = tokio::select! {
+            _ = &mut stopped => return,
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => return,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((stream, _)) = accepted else {
+            // Out of file descriptors, say: back off rather than spin.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let options = Arc::clone(&options);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service_options = Arc::clone(&options);
+            let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                let response = respond(&service_options, &request);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(options.header_timeout)
+                .max_buf_size(options.max_header_bytes.max(8192))
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(options.connection_timeout, connection).await;
+        });
+    }
+}
+
+fn respond(
+    options: &ServerOptions,
+    request: &Request<hyper::body::Incoming>,
+) -> Response<Full<Bytes>> {
+    let response = if request.uri().path() == options.path {
+        metrics_response(
+            options.registry,
+            request.method(),
+            request.uri(),
+            request.headers(),
+        )
+    } else {
+        plain(
+            StatusCode::NOT_FOUND,
+            "not found: metrics are served on the metrics path\n",
+            None,
+        )
+    };
+    response.map(|body| Full::new(Bytes::from(body)))
+}
