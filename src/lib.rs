@@ -38,6 +38,8 @@ pub use promlink_core::*;
 
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(all(feature = "process", target_os = "linux"))]
+pub mod process;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "server")]

@@ -64,8 +64,18 @@ fn every_static_is_registered_exactly_once() {
 #[test]
 fn only_this_binarys_metrics_and_its_dependencies() {
     let text = Registry::global().encode_to_string(Format::Text);
-    let families = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
+    // promlink's own process collector joins every registry built with the default
+    // features; everything else is this binary's or linked_lib's.
+    let families = text
+        .lines()
+        .filter(|l| l.starts_with("# TYPE ") && !l.starts_with("# TYPE process_"))
+        .count();
     assert_eq!(families, EXPECTED.len(), "{text}");
+    #[cfg(target_os = "linux")]
+    assert!(
+        text.contains("# TYPE process_cpu_seconds_total counter\n"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use promlink::{
-    start_http_server_with, CollectError, Collector, Counter, Family, Metric, MetricFamily, MetricsServer, Registry,
-    ServerOptions, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
+    start_http_server_with, CollectError, Collector, Counter, Family, Metric, MetricFamily,
+    MetricsServer, Registry, ServerOptions, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
 };
 
 const PROMETHEUS_2_42_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
@@ -26,7 +26,9 @@ struct Answer {
 /// One request on a fresh connection, read to the end.
 fn request(addr: SocketAddr, head: &str) -> Answer {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     stream.write_all(head.as_bytes()).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read the answer");
@@ -34,30 +36,66 @@ fn request(addr: SocketAddr, head: &str) -> Answer {
 }
 
 fn parse(raw: &[u8]) -> Answer {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no head in {:?}", String::from_utf8_lossy(raw)));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no head in {:?}", String::from_utf8_lossy(raw)));
     let head = std::str::from_utf8(&raw[..split]).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = lines.filter_map(|l| l.split_once(": ")).map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect();
-    Answer { status, headers, body: raw[split + 4..].to_vec() }
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned()))
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
 }
 
 fn get(addr: SocketAddr, target: &str, extra_headers: &str) -> Answer {
-    request(addr, &format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{extra_headers}\r\n"))
+    request(
+        addr,
+        &format!("GET {target} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n{extra_headers}\r\n"),
+    )
 }
 
 /// A server of its own registry, with one counter family.
 fn server(header_timeout: Duration) -> (MetricsServer, &'static Registry) {
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-    let requests = Arc::new(Metric::new("requests_total", "Requests.", Family::new(["code"], Counter::new())));
+    let requests = Arc::new(Metric::new(
+        "requests_total",
+        "Requests.",
+        Family::new(["code"], Counter::new()),
+    ));
     registry.register(requests.clone()).unwrap();
     requests.labels(["200"]).inc_by(3.0);
-    let options = ServerOptions { registry, header_timeout, ..ServerOptions::default() };
-    (start_http_server_with("127.0.0.1:0", options).expect("bind"), registry)
+    let options = ServerOptions {
+        registry,
+        header_timeout,
+        ..ServerOptions::default()
+    };
+    (
+        start_http_server_with("127.0.0.1:0", options).expect("bind"),
+        registry,
+    )
 }
 
 fn assert_valid_text(answer: &Answer) {
-    assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
     assert_eq!(answer.headers["content-type"], TEXT_CONTENT_TYPE);
     assert_eq!(String::from_utf8_lossy(&answer.body), "# HELP requests_total Requests.\n# TYPE requests_total counter\nrequests_total{code=\"200\"} 3.0\n");
 }
@@ -67,7 +105,11 @@ fn negotiation_gzip_selection_and_methods() {
     let (server, _) = server(Duration::from_secs(10));
     let addr = server.local_addr();
 
-    let om = get(addr, "/metrics", &format!("Accept: {PROMETHEUS_2_42_ACCEPT}\r\n"));
+    let om = get(
+        addr,
+        "/metrics",
+        &format!("Accept: {PROMETHEUS_2_42_ACCEPT}\r\n"),
+    );
     assert_eq!(om.headers["content-type"], OPENMETRICS_CONTENT_TYPE);
     assert!(om.body.ends_with(b"# EOF\n"));
     assert_valid_text(&get(addr, "/metrics", ""));
@@ -75,19 +117,35 @@ fn negotiation_gzip_selection_and_methods() {
     let gzipped = get(addr, "/metrics", "Accept-Encoding: gzip, deflate\r\n");
     assert_eq!(gzipped.headers["content-encoding"], "gzip");
     let mut plain = Vec::new();
-    flate2::read::GzDecoder::new(&gzipped.body[..]).read_to_end(&mut plain).unwrap();
-    assert_valid_text(&Answer { body: plain, ..gzipped });
-    assert!(!get(addr, "/metrics", "Accept-Encoding: gzip;q=0\r\n").headers.contains_key("content-encoding"));
+    flate2::read::GzDecoder::new(&gzipped.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_valid_text(&Answer {
+        body: plain,
+        ..gzipped
+    });
+    assert!(!get(addr, "/metrics", "Accept-Encoding: gzip;q=0\r\n")
+        .headers
+        .contains_key("content-encoding"));
 
     let none = get(addr, "/metrics?name[]=other_total", "");
     assert_eq!((none.status, none.body.len()), (200, 0));
     assert_valid_text(&get(addr, "/metrics?name%5B%5D=requests_total", ""));
 
-    let head = request(addr, "HEAD /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    let head = request(
+        addr,
+        "HEAD /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!((head.status, head.body.len()), (200, 0));
-    assert_eq!(head.headers["content-length"], get(addr, "/metrics", "").body.len().to_string());
+    assert_eq!(
+        head.headers["content-length"],
+        get(addr, "/metrics", "").body.len().to_string()
+    );
 
-    let post = request(addr, "POST /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let post = request(
+        addr,
+        "POST /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
     assert_eq!(post.status, 405);
     assert_eq!(post.headers["allow"], "GET, HEAD");
     assert_eq!(get(addr, "/", "").status, 404);
@@ -118,7 +176,15 @@ fn a_panicking_collector_answers_500_and_the_server_goes_on() {
 /// The resident set of this process, in bytes.
 fn resident_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap();
     kb * 1024
 }
 
@@ -129,7 +195,9 @@ fn hostile_clients_do_not_stop_good_scrapes() {
     assert_valid_text(&get(addr, "/metrics", ""));
 
     // 200 concurrent scrapes: every one gets a valid exposition.
-    let scrapes: Vec<_> = (0..200).map(|_| std::thread::spawn(move || get(addr, "/metrics", ""))).collect();
+    let scrapes: Vec<_> = (0..200)
+        .map(|_| std::thread::spawn(move || get(addr, "/metrics", "")))
+        .collect();
     for scrape in scrapes {
         assert_valid_text(&scrape.join().unwrap());
     }
@@ -137,24 +205,37 @@ fn hostile_clients_do_not_stop_good_scrapes() {
     // Garbage: a 400, or a closed connection, and the next scrape is fine.
     let garbage = {
         let mut stream = TcpStream::connect(addr).unwrap();
-        stream.write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n").unwrap();
+        stream
+            .write_all(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http at all\r\n\r\n")
+            .unwrap();
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
         raw
     };
-    assert!(garbage.is_empty() || parse(&garbage).status == 400, "{}", String::from_utf8_lossy(&garbage));
+    assert!(
+        garbage.is_empty() || parse(&garbage).status == 400,
+        "{}",
+        String::from_utf8_lossy(&garbage)
+    );
     assert_valid_text(&get(addr, "/metrics", ""));
 
     // An oversized header: refused (431) or closed, and the next scrape is fine.
     let oversized = {
         let mut stream = TcpStream::connect(addr).unwrap();
-        let big = format!("GET /metrics HTTP/1.1\r\nHost: test\r\nX-Big: {}\r\n\r\n", "x".repeat(200_000));
+        let big = format!(
+            "GET /metrics HTTP/1.1\r\nHost: test\r\nX-Big: {}\r\n\r\n",
+            "x".repeat(200_000)
+        );
         let _ = stream.write_all(big.as_bytes());
         let mut raw = Vec::new();
         let _ = stream.read_to_end(&mut raw);
         raw
     };
-    assert!(oversized.is_empty() || parse(&oversized).status == 431, "{}", String::from_utf8_lossy(&oversized));
+    assert!(
+        oversized.is_empty() || parse(&oversized).status == 431,
+        "{}",
+        String::from_utf8_lossy(&oversized)
+    );
     assert_valid_text(&get(addr, "/metrics", ""));
 
     // One byte a second: good scrapes are served meanwhile, and the slow client is cut
@@ -178,8 +259,15 @@ fn hostile_clients_do_not_stop_good_scrapes() {
     std::thread::sleep(Duration::from_millis(500));
     assert_valid_text(&get(addr, "/metrics", ""));
     let (elapsed, raw) = slow.join().unwrap();
-    assert!(elapsed < Duration::from_secs(8), "the slow client was cut off after {elapsed:?}");
-    assert!(raw.is_empty() || parse(&raw).status == 408, "{}", String::from_utf8_lossy(&raw));
+    assert!(
+        elapsed < Duration::from_secs(8),
+        "the slow client was cut off after {elapsed:?}"
+    );
+    assert!(
+        raw.is_empty() || parse(&raw).status == 408,
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
     assert_valid_text(&get(addr, "/metrics", ""));
 
     // Memory: once warm (the client threads above left their allocator arenas), two
