@@ -40,6 +40,8 @@ pub use promlink_core::*;
 pub mod http;
 #[cfg(all(feature = "process", target_os = "linux"))]
 pub mod process;
+#[cfg(feature = "push")]
+pub mod push;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "server")]
