@@ -36,6 +36,8 @@
 
 pub use promlink_core::*;
 
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(all(feature = "process", target_os = "linux"))]
@@ -44,6 +46,8 @@ pub mod process;
 pub mod push;
 #[cfg(feature = "server")]
 mod server;
+#[cfg(feature = "tower")]
+pub mod tower;
 #[cfg(feature = "server")]
 pub use server::{start_http_server, start_http_server_with, MetricsServer, ServerOptions};
 
@@ -110,7 +114,13 @@ pub use promlink_macros::declare_metrics;
 ///   from constants or arguments (evaluated when the call starts); a wrong or missing
 ///   label is a compile error on your token.
 /// - On an `impl` block, every method is instrumented (labelled `Type::method`) except
-///   those marked `#[counted(skip)]`.
+///   those marked `#[counted(skip)]`. A method's own `#[counted(..)]`, `#[timed(..)]` or
+///   `#[in_progress(..)]` inside that block is labelled `Type::method` too.
+/// - `#[counted(function = "Type::method")]`: the `function` label. An attribute on a
+///   single method cannot see its type and labels it with the bare method name, so two
+///   types in one module instrumenting a method `load` that way would write the same
+///   series: the registry keeps the first, and [`Registry::check`] names both sites. Name
+///   such methods with `function`, or put the attribute on the `impl` block.
 /// - With `#[async_trait]`, either order works; putting `#[counted]` first lets it see
 ///   the `async fn` as written.
 /// - `crate = path` for a renamed dependency.

@@ -1,0 +1,239 @@
+//! The tower layer on an axum router and on a plain tower service: requests are labelled
+//! by the matched route template (never the raw path), by method and status, timed, and
+//! tracked in flight; the `/metrics` route serves the registry.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use promlink::tower::{HttpMetrics, MetricsLayer, RouteTemplate};
+use promlink::Registry;
+use tower::{Layer, Service, ServiceExt};
+
+fn app() -> Router {
+    Router::new()
+        .route(
+            "/orders/{id}",
+            get(|| async { "an order" }).post(|| async { StatusCode::CREATED }),
+        )
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                // The gauge as this request sees it, while it is in flight.
+                let in_flight = Registry::global().get_sample_value(
+                    "http_requests_in_flight",
+                    &[("method", "GET"), ("endpoint", "/slow")],
+                );
+                format!("{in_flight:?}")
+            }),
+        )
+        .route("/fail", get(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
+        .layer(MetricsLayer::new())
+        .route("/metrics", promlink::axum::metrics_route())
+}
+
+async fn send(app: &Router, method: &str, uri: &str) -> (StatusCode, String) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8(body.to_vec()).unwrap())
+}
+
+fn sample(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    Registry::global().get_sample_value(name, labels)
+}
+
+#[tokio::test]
+async fn axum_requests_are_labelled_by_route_template() {
+    let app = app();
+    assert_eq!(send(&app, "GET", "/orders/1").await.0, StatusCode::OK);
+    assert_eq!(send(&app, "GET", "/orders/2").await.0, StatusCode::OK);
+    assert_eq!(send(&app, "POST", "/orders/3").await.0, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, "GET", "/fail").await.0,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        send(&app, "GET", "/no/such/17").await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, seen_in_flight) = send(&app, "GET", "/slow").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen_in_flight, "Some(1.0)");
+
+    let requests = |method, endpoint, status| {
+        sample(
+            "http_requests_total",
+            &[
+                ("method", method),
+                ("endpoint", endpoint),
+                ("status", status),
+            ],
+        )
+    };
+    assert_eq!(requests("GET", "/orders/{id}", "200"), Some(2.0));
+    assert_eq!(requests("POST", "/orders/{id}", "201"), Some(1.0));
+    assert_eq!(requests("GET", "/fail", "500"), Some(1.0));
+    assert_eq!(requests("GET", "unmatched", "404"), Some(1.0));
+    assert_eq!(requests("GET", "/slow", "200"), Some(1.0));
+
+    let exposition = Registry::global().encode_to_string(promlink::Format::Text);
+    for raw in ["/orders/1", "/orders/2", "/no/such/17"] {
+        assert!(
+            !exposition.contains(&format!("\"{raw}\"")),
+            "a raw path became a label value: {exposition}"
+        );
+    }
+
+    let duration = |suffix: &str, endpoint| {
+        sample(
+            &format!("http_request_duration_seconds{suffix}"),
+            &[("method", "GET"), ("endpoint", endpoint)],
+        )
+    };
+    assert_eq!(duration("_count", "/orders/{id}"), Some(2.0));
+    assert_eq!(duration("_count", "/slow"), Some(1.0));
+    assert!(duration("_sum", "/slow").unwrap() >= 0.05);
+    assert_eq!(
+        sample(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("endpoint", "/slow")]
+        ),
+        Some(0.0)
+    );
+
+    // The metrics route, added after the layer, serves the registry and is not counted.
+    let (status, body) = send(&app, "GET", "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body.contains("# TYPE http_requests_total counter\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains(
+            "http_requests_total{method=\"GET\",endpoint=\"/orders/{id}\",status=\"200\"} 2.0\n"
+        ),
+        "{body}"
+    );
+    assert_eq!(
+        send(&app, "POST", "/metrics").await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert!(!body.contains("endpoint=\"/metrics\""), "{body}");
+}
+
+#[tokio::test]
+async fn any_tower_service_with_its_own_registry() {
+    let registry = Registry::new();
+    let layer = MetricsLayer::with_metrics(HttpMetrics::register(&registry).unwrap());
+    let service = tower::service_fn(|request: Request<()>| async move {
+        match request.uri().path() {
+            "/broken" => Err("the backend is down"),
+            "/hang" => std::future::pending::<Result<_, &str>>().await,
+            _ => Ok::<_, &str>(axum::http::Response::new(())),
+        }
+    });
+    let mut service = layer.layer(service);
+    let request = |path: &str, template: Option<&'static str>| {
+        let mut request = Request::get(path).body(()).unwrap();
+        if let Some(template) = template {
+            request
+                .extensions_mut()
+                .insert(RouteTemplate::new(template));
+        }
+        request
+    };
+
+    service
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/users/7", Some("/users/:id")))
+        .await
+        .unwrap();
+    service
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/broken", Some("/broken")))
+        .await
+        .unwrap_err();
+    service
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/users/7/avatar", None))
+        .await
+        .unwrap();
+    // A request whose client goes away: in flight while pending, then not counted.
+    let hanging = service
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/hang", Some("/hang")));
+    let in_flight = || {
+        registry.get_sample_value(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("endpoint", "/hang")],
+        )
+    };
+    assert_eq!(in_flight(), Some(1.0));
+    assert!(tokio::time::timeout(Duration::from_millis(10), hanging)
+        .await
+        .is_err());
+    assert_eq!(in_flight(), Some(0.0));
+
+    let requests = |endpoint, status| {
+        registry.get_sample_value(
+            "http_requests_total",
+            &[
+                ("method", "GET"),
+                ("endpoint", endpoint),
+                ("status", status),
+            ],
+        )
+    };
+    assert_eq!(requests("/users/:id", "200"), Some(1.0));
+    assert_eq!(requests("/broken", "500"), Some(1.0));
+    assert_eq!(requests("unmatched", "200"), Some(1.0));
+    assert_eq!(requests("/hang", "200"), None);
+    assert_eq!(requests("/hang", "500"), None);
+}
+
+#[test]
+fn the_families_are_registered_all_or_none() {
+    let registry = Registry::new();
+    HttpMetrics::register(&registry).unwrap();
+    assert_eq!(
+        HttpMetrics::register(&registry).unwrap_err().name(),
+        "http_requests"
+    );
+
+    // A registry that already has one of the three names keeps only its own.
+    let registry = Registry::new();
+    let own = std::sync::Arc::new(promlink::Metric::new(
+        "http_requests_in_flight",
+        "Mine.",
+        promlink::Gauge::new(),
+    ));
+    registry.register(own).unwrap();
+    assert_eq!(
+        HttpMetrics::register(&registry).unwrap_err().name(),
+        "http_requests_in_flight"
+    );
+    let exposition = registry.encode_to_string(promlink::Format::Text);
+    assert_eq!(
+        exposition,
+        "# HELP http_requests_in_flight Mine.\n# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 0.0\n"
+    );
+}
