@@ -9,7 +9,14 @@ use crate::encoding::{render_label_pairs, SeriesEncoder};
 use crate::label::{key_values, LabelBuf, LabelValues};
 use crate::metric::{EncodeMetric, Series};
 
-type ChildMap<M> = papaya::HashMap<Box<[u8]>, Arc<ChildInner<M>>, foldhash::fast::RandomState>;
+type ChildMap<M> = papaya::HashMap<Box<[u8]>, Arc<ChildInner<M>>, KeyHasher>;
+
+#[cfg(not(test))]
+type KeyHasher = foldhash::fast::RandomState;
+/// Unit tests hash every key to the same value, so that every lookup meets collisions and
+/// only the comparison of whole keys tells label sets apart.
+#[cfg(test)]
+type KeyHasher = core::hash::BuildHasherDefault<tests::Colliding>;
 
 /// A metric with `N` labels: one child series of type `M` per set of label values.
 ///
@@ -109,7 +116,7 @@ impl<M: Series, const N: usize> Family<M, N> {
     fn map(&self) -> &ChildMap<M> {
         self.children.get_or_init(|| {
             papaya::HashMap::builder()
-                .hasher(foldhash::fast::RandomState::default())
+                .hasher(KeyHasher::default())
                 .build()
         })
     }
@@ -235,6 +242,33 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
 mod tests {
     use super::*;
     use crate::Counter;
+
+    /// A hasher for which every key collides.
+    #[derive(Default)]
+    pub(super) struct Colliding;
+
+    impl core::hash::Hasher for Colliding {
+        fn finish(&self) -> u64 {
+            0
+        }
+        fn write(&mut self, _: &[u8]) {}
+    }
+
+    #[test]
+    fn colliding_hashes_never_merge_label_sets() {
+        let f = Family::new(["method", "code"], Counter::new());
+        let sets = [("GET", "200"), ("GET", "500"), ("POST", "200"), ("", ""), ("GET200", "")];
+        for (i, set) in (1_u32..).zip(sets) {
+            f.labels(set).inc_by(f64::from(i));
+        }
+        assert_eq!(f.len(), sets.len());
+        for (i, set) in (1_u32..).zip(sets) {
+            assert_eq!(f.labels(set).get(), f64::from(i), "{set:?}");
+        }
+        assert!(f.remove(("GET", "500")));
+        assert!(!f.remove(("GET", "500")));
+        assert_eq!(f.labels(("GET", "200")).get(), 1.0);
+    }
 
     #[test]
     fn label_sets_never_merge() {

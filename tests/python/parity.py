@@ -145,11 +145,14 @@ class Families:
         self.label = label
         self.by_name = {}
         self.problems = []
+        self.dropped_created = []
         for family in parse(text):
             # In 0.0.4 Python writes every `_created` as a gauge family of its own
             # (`http_requests_created`); promlink leaves them out, as Go's client does, so
-            # the 0.0.4 comparison ignores them. OpenMetrics compares them (see below).
+            # the 0.0.4 comparison drops them from Python's side only, and checks below that
+            # each belongs to a family promlink exposes. OpenMetrics compares them.
             if drop_created and family.name.endswith("_created"):
+                self.dropped_created.append(family.name)
                 continue
             if family.name in self.by_name:
                 self.problems.append(f"{label}: family {family.name} appears twice")
@@ -222,11 +225,14 @@ def main(argv):
             problems.append(f"[{fmt}] Python's parser rejects Python's own output: {error!r}")
             continue
         try:
-            promlink = Families(f"promlink {fmt}", parse, promlink_out, drop_created)
+            promlink = Families(f"promlink {fmt}", parse, promlink_out, False)
         except Exception as error:
             problems.append(f"[{fmt}] Python's parser rejects promlink's output: {error!r}")
             continue
         found = compare(fmt, python, promlink)
+        for name in python.dropped_created:
+            if name[: -len("_created")] not in promlink.by_name:
+                found.append(f"[{fmt}] Python's {name} belongs to no family promlink exposes")
         if found:
             found.append(f"--- promlink {fmt} ---\n{promlink_out}--- Python {fmt} ---\n{python_out}")
         problems += found
