@@ -257,7 +257,13 @@ mod tests {
     #[test]
     fn colliding_hashes_never_merge_label_sets() {
         let f = Family::new(["method", "code"], Counter::new());
-        let sets = [("GET", "200"), ("GET", "500"), ("POST", "200"), ("", ""), ("GET200", "")];
+        let sets = [
+            ("GET", "200"),
+            ("GET", "500"),
+            ("POST", "200"),
+            ("", ""),
+            ("GET200", ""),
+        ];
         for (i, set) in (1_u32..).zip(sets) {
             f.labels(set).inc_by(f64::from(i));
         }
