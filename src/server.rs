@@ -83,7 +83,10 @@ impl MetricsServer {
 ///
 /// # Errors
 ///
-/// When the address cannot be bound, or the thread cannot start.
+/// When the address cannot be bound, or the thread cannot start; and, before anything is
+/// bound, when link-time metrics conflict ([`Registry::check`]: the error names both
+/// definition sites), so that a conflict stops a service at start rather than fail its
+/// scrapes.
 ///
 /// ```no_run
 /// let server = promlink::start_http_server("127.0.0.1:8000")?;
@@ -103,6 +106,13 @@ pub fn start_http_server_with(
     addr: impl ToSocketAddrs,
     options: ServerOptions,
 ) -> io::Result<MetricsServer> {
+    if let Err(conflicts) = options.registry.check() {
+        let lines: Vec<String> = conflicts.iter().map(ToString::to_string).collect();
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            lines.join("\n"),
+        ));
+    }
     // Bound here, so that an address in use is an error to the caller, not to the thread.
     let listener = StdListener::bind(addr)?;
     listener.set_nonblocking(true)?;

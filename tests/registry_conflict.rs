@@ -70,7 +70,16 @@ fn the_exposition_stays_valid() {
     JOBS.inc();
     elsewhere::JOBS_AGAIN.set(5.0);
     CALLS_A.inc();
-    let text = Registry::global().encode_to_string(Format::Text);
+    let mut out = Vec::new();
+    let reported = Registry::global()
+        .encode(Format::Text, &mut out)
+        .expect_err("every scrape reports the conflicts");
+    assert_eq!(reported.problems().len(), 3, "{reported}");
+    assert!(
+        reported.to_string().contains("is defined twice"),
+        "{reported}"
+    );
+    let text = String::from_utf8(out).unwrap();
     assert_eq!(
         text.matches("# TYPE jobs_total counter").count(),
         1,
@@ -97,3 +106,16 @@ static LATENCY: promlink::Metric<promlink::Summary> =
 static LATENCY_COUNT: Metric<Gauge> =
     Metric::new("latency_count", "Not a summary's count.", Gauge::new());
 register!(LATENCY, LATENCY_COUNT);
+
+#[test]
+fn the_server_refuses_to_start() {
+    let refused = promlink::start_http_server("127.0.0.1:0")
+        .err()
+        .expect("conflicts stop the server at start");
+    assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    let message = refused.to_string();
+    assert!(
+        message.contains("metric `jobs` is defined twice"),
+        "{message}"
+    );
+}

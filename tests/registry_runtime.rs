@@ -237,3 +237,24 @@ fn openmetrics_leaves_out_sums_it_cannot_express() {
         "{text}"
     );
 }
+
+#[test]
+fn sample_values_of_histograms_with_negative_buckets() {
+    // OpenMetrics leaves out `_sum` and `_count` here; Python's helper still reads them.
+    let registry = Registry::new();
+    let drift = Arc::new(Metric::new(
+        "clock_drift_seconds",
+        "Clock drift.",
+        promlink::Histogram::new(&[-0.1, 0.0, 0.1]),
+    ));
+    registry.register(drift.clone()).unwrap();
+    drift.observe(-0.5);
+    drift.observe(0.05);
+    let sample = |name| registry.get_sample_value(name, &[]);
+    assert_eq!(sample("clock_drift_seconds_count"), Some(2.0));
+    assert_eq!(sample("clock_drift_seconds_sum"), Some(-0.45));
+    assert_eq!(
+        registry.get_sample_value("clock_drift_seconds_bucket", &[("le", "-0.1")]),
+        Some(1.0)
+    );
+}

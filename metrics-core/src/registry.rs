@@ -324,7 +324,10 @@ impl Registry {
     /// The registry of every metric registered at link time, built on first use.
     ///
     /// When two link-time metrics conflict, the one defined first (by file and line) is
-    /// kept, the other is left out, and [`check`](Self::check) reports both sites.
+    /// kept, the other is left out, and [`check`](Self::check) reports both sites, as
+    /// every [`encode`](Self::encode) does (so a scrape over HTTP answers `500` naming
+    /// them, as Go's client does for an inconsistent registry, rather than lose a metric
+    /// without a word).
     pub fn global() -> &'static Registry {
         static GLOBAL: OnceLock<Registry> = OnceLock::new();
         GLOBAL.get_or_init(|| {
@@ -477,8 +480,9 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// When a collector failed or panicked, or produced a family whose name is taken. The
-    /// rest is written all the same, and stays a valid exposition.
+    /// When a collector failed or panicked, or produced a family whose name is taken, and
+    /// when link-time metrics conflict ([`check`](Self::check)). The rest is written all
+    /// the same, and stays a valid exposition.
     pub fn encode(&self, format: Format, out: &mut Vec<u8>) -> Result<(), GatherError> {
         self.encode_selected(format, out, &[])
     }
@@ -518,7 +522,13 @@ impl Registry {
                             .is_some_and(|suffix| wanted.strip_suffix(suffix) == Some(name))
                 })
         };
-        let mut errors = GatherError::default();
+        let mut errors = GatherError {
+            problems: self
+                .startup_errors
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        };
         let mut collected = self.collect_families(&mut errors);
         collected.retain(|family| selected(family.name(), family.kind()));
         let entries_guard = read(&self.entries);
@@ -629,11 +639,17 @@ impl Registry {
     /// assert_eq!(registry.get_sample_value("latency_seconds_count", &[("path", "/")]), Some(1.0));
     /// ```
     pub fn get_sample_value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        let text = self.encode_to_string(Format::OpenMetrics);
-        let value = crate::parse::samples(&text)
-            .find(|s| s.name == name && s.has_exactly(labels))
-            .map(|s| s.value);
-        value
+        // OpenMetrics has every sample but the `_sum` and `_count` it cannot express (a
+        // histogram with negative buckets); the text format has those.
+        [Format::OpenMetrics, Format::Text]
+            .into_iter()
+            .find_map(|format| {
+                let text = self.encode_to_string(format);
+                let value = crate::parse::samples(&text)
+                    .find(|s| s.name == name && s.has_exactly(labels))
+                    .map(|s| s.value);
+                value
+            })
     }
 }
 
