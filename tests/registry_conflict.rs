@@ -109,9 +109,9 @@ register!(LATENCY, LATENCY_COUNT);
 
 #[test]
 fn the_server_refuses_to_start() {
-    let refused = promlink::start_http_server("127.0.0.1:0")
-        .err()
-        .expect("conflicts stop the server at start");
+    let Err(refused) = promlink::start_http_server("127.0.0.1:0") else {
+        panic!("conflicts stop the server at start");
+    };
     assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
     let message = refused.to_string();
     assert!(
