@@ -32,8 +32,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::{
-    Collect, Counter, Family, Gauge, Histogram, Metric, RegistrationError, Registry,
-    DEFAULT_BUCKETS,
+    Collect, Counter, DefaultHistogram, Family, Gauge, Metric, RegistrationError, Registry,
 };
 
 /// The endpoint label of requests that no route matched.
@@ -82,7 +81,7 @@ pub fn route_template<'a>(_uri: &'a Uri, extensions: &'a Extensions) -> Option<C
 #[derive(Debug, Clone)]
 pub struct HttpMetrics {
     requests: Arc<Metric<Family<Counter, 3>>>,
-    duration: Arc<Metric<Family<Histogram<{ DEFAULT_BUCKETS.len() }>, 2>>>,
+    duration: Arc<Metric<Family<DefaultHistogram, 2>>>,
     in_flight: Arc<Metric<Family<Gauge, 2>>>,
 }
 
@@ -112,7 +111,10 @@ impl HttpMetrics {
                 Metric::new(
                     "http_request_duration_seconds",
                     "HTTP request duration in seconds, until the response head.",
-                    Family::new(["method", "endpoint"], Histogram::new(&DEFAULT_BUCKETS)),
+                    Family::new(
+                        ["method", "endpoint"],
+                        DefaultHistogram::with_default_buckets(),
+                    ),
                 )
                 .with_unit("seconds"),
             ),

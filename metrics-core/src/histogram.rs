@@ -46,6 +46,28 @@ pub struct Histogram<const N: usize> {
     observations: Observations<N>,
 }
 
+/// Python's default buckets, as `prometheus_client.Histogram` has them when none are given.
+pub type DefaultHistogram = Histogram<{ DEFAULT_BUCKETS.len() }>;
+
+impl DefaultHistogram {
+    /// A histogram with [`DEFAULT_BUCKETS`].
+    ///
+    /// ```
+    /// use promlink_core::{DefaultHistogram, DEFAULT_BUCKETS};
+    /// static LATENCY: DefaultHistogram = DefaultHistogram::with_default_buckets();
+    /// assert_eq!(LATENCY.bounds(), &DEFAULT_BUCKETS);
+    /// ```
+    pub const fn with_default_buckets() -> Self {
+        Histogram::new(&DEFAULT_BUCKETS)
+    }
+}
+
+impl Default for DefaultHistogram {
+    fn default() -> Self {
+        Self::with_default_buckets()
+    }
+}
+
 /// A consistent view of a histogram: `count` observations in all, of which
 /// `cumulative_counts[i]` were at most `bounds[i]`, summing to `sum`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -68,7 +68,9 @@ pub use descriptor::{is_label_name, is_metric_name, Descriptor, MetricType, Site
 pub use encoding::{Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 pub use family::{Child, Family};
 pub use gauge::{CallbackGauge, Gauge, InProgress};
-pub use histogram::{Histogram, HistogramSnapshot, Observe, Summary, Timer, DEFAULT_BUCKETS};
+pub use histogram::{
+    DefaultHistogram, Histogram, HistogramSnapshot, Observe, Summary, Timer, DEFAULT_BUCKETS,
+};
 pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
 pub use instrument::CallResult;
 pub use label::{FixedLabelValue, FixedLabelValues, LabelBuf, LabelValue, LabelValues};
