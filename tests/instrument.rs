@@ -43,6 +43,15 @@ fn duration_sum(function: &str) -> f64 {
         .unwrap_or_else(|| panic!("no duration for {function}"))
 }
 
+fn duration_bucket(function: &str, le: &str) -> f64 {
+    Registry::global()
+        .get_sample_value(
+            "function_duration_seconds_bucket",
+            &[("function", function), ("module", MODULE), ("le", le)],
+        )
+        .unwrap_or_else(|| panic!("no bucket {le} for {function}"))
+}
+
 #[derive(Debug)]
 struct Failed;
 
@@ -214,6 +223,139 @@ fn methods_on_an_instrumented_impl_block() {
     assert_eq!(skipped, None);
 }
 
+/// Left through `?` with no nameable return type: the spelling `Result` decides.
+#[counted]
+fn digits(text: &str) -> Result<impl Iterator<Item = u32> + '_, Failed> {
+    if text.is_empty() {
+        Err(Failed)?;
+    }
+    Ok(text.chars().filter_map(|c| c.to_digit(10)))
+}
+
+#[test]
+fn a_result_holding_impl_trait_left_through_question_mark_is_an_error() {
+    assert_eq!(digits("a1b2").unwrap().sum::<u32>(), 3);
+    assert!(digits("").is_err());
+    assert_eq!(
+        (calls("digits", "ok"), calls("digits", "error")),
+        (1.0, 1.0)
+    );
+}
+
+/// A method's own attribute inside an instrumented impl block is labelled `Type::method`
+/// as well, whichever attribute it is.
+struct Cache(u32);
+
+#[counted]
+impl Cache {
+    #[timed]
+    fn load(&self) -> u32 {
+        self.0
+    }
+
+    /// A family of its own, still labelled by the impl block.
+    #[counted(name = "cache_stores_total")]
+    fn store(&self) -> u32 {
+        self.0
+    }
+}
+
+/// Another type with a method `load` in the same module, instrumented per method: the
+/// attribute cannot see the type, so `function` names it.
+struct Shelf(u32);
+
+impl Shelf {
+    #[counted(function = "Shelf::load")]
+    #[timed(function = "Shelf::load")]
+    fn load(&self) -> u32 {
+        self.0
+    }
+}
+
+#[test]
+fn methods_named_alike_on_two_types_are_two_series() {
+    assert_eq!(Cache(1).load() + Shelf(2).load(), 3);
+    assert_eq!(Cache(1).store(), 1);
+    assert_eq!(calls("Cache::load", "ok"), 1.0);
+    assert_eq!(duration_count("Cache::load"), 1.0);
+    assert_eq!(calls("Shelf::load", "ok"), 1.0);
+    assert_eq!(duration_count("Shelf::load"), 1.0);
+    let own = [
+        ("function", "Cache::store"),
+        ("module", MODULE),
+        ("result", "ok"),
+    ];
+    assert_eq!(
+        Registry::global().get_sample_value("cache_stores_total", &own),
+        Some(1.0)
+    );
+    for bare in [
+        "function_calls_total",
+        "function_duration_seconds_count",
+        "cache_stores_total",
+    ] {
+        let text = Registry::global().encode_to_string(promlink::Format::Text);
+        assert!(
+            !text.contains(&format!("{bare}{{function=\"load\"")),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&format!("{bare}{{function=\"store\"")),
+            "{text}"
+        );
+    }
+}
+
+/// A plain trait, instrumented method by method with each kind of receiver.
+trait Account {
+    fn balance(&self) -> i64;
+    fn deposit(&mut self, amount: i64) -> Result<i64, Failed>;
+    fn close(self) -> i64;
+}
+
+struct Wallet(i64);
+
+impl Account for Wallet {
+    #[counted(function = "Wallet::balance")]
+    fn balance(&self) -> i64 {
+        self.0
+    }
+
+    #[counted(function = "Wallet::deposit")]
+    #[timed(function = "Wallet::deposit")]
+    fn deposit(&mut self, amount: i64) -> Result<i64, Failed> {
+        if amount <= 0 {
+            return Err(Failed);
+        }
+        self.0 += amount;
+        Ok(self.0)
+    }
+
+    #[counted(function = "Wallet::close")]
+    fn close(self) -> i64 {
+        self.0
+    }
+}
+
+#[test]
+fn trait_methods_with_each_receiver() {
+    let mut wallet = Wallet(1);
+    assert_eq!(wallet.deposit(2).unwrap(), 3);
+    assert!(wallet.deposit(-1).is_err());
+    assert_eq!(wallet.balance(), 3);
+    assert_eq!(wallet.close(), 3);
+    assert_eq!(
+        (
+            calls("Wallet::deposit", "ok"),
+            calls("Wallet::deposit", "error")
+        ),
+        (1.0, 1.0)
+    );
+    assert_eq!(duration_count("Wallet::deposit"), 2.0);
+    assert_eq!(calls("Wallet::balance", "ok"), 1.0);
+    assert_eq!(calls("Wallet::close", "ok"), 1.0);
+}
+
 #[counted]
 #[timed]
 async fn fetch_order(id: u64) -> Result<u64, Failed> {
@@ -238,6 +380,12 @@ async fn async_durations_span_the_awaits() {
         "{}",
         duration_sum("fetch_order")
     );
+    // Each call, not only their sum, lasted the 50 ms it slept: none fell in a bucket
+    // below that.
+    for le in ["0.005", "0.01", "0.025"] {
+        assert_eq!(duration_bucket("fetch_order", le), 0.0, "le={le}");
+    }
+    assert_eq!(duration_bucket("fetch_order", "+Inf"), 2.0);
 }
 
 #[counted]
@@ -302,11 +450,12 @@ impl Store for Memory {
 
 struct Disk;
 
-/// `#[async_trait]` first: the methods arrive as `Box::pin(async move { .. })`.
+/// `#[async_trait]` first: the methods arrive as `Box::pin(async move { .. })`, and a
+/// method's own attribute cannot see the type, so `function` names it.
 #[async_trait::async_trait]
 impl Store for Disk {
-    #[counted]
-    #[timed]
+    #[counted(function = "Disk::load")]
+    #[timed(function = "Disk::load")]
     async fn load(&self, key: u32) -> Result<u32, Failed> {
         tokio::time::sleep(Duration::from_millis(20)).await;
         if key == 0 {
@@ -333,11 +482,14 @@ async fn async_trait_methods_in_either_order() {
 
     assert_eq!(Disk.load(1).await.unwrap(), 1);
     assert!(Disk.load(0).await.is_err());
-    assert_eq!((calls("load", "ok"), calls("load", "error")), (1.0, 1.0));
+    assert_eq!(
+        (calls("Disk::load", "ok"), calls("Disk::load", "error")),
+        (1.0, 1.0)
+    );
     assert!(
-        duration_sum("load") >= 0.04,
+        duration_sum("Disk::load") >= 0.04,
         "the durations span the awaits: {}",
-        duration_sum("load")
+        duration_sum("Disk::load")
     );
 }
 

@@ -2,6 +2,7 @@
 //! model and checked.
 
 use proc_macro2::Span;
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{parenthesized, Expr, Ident, LitStr, Path, Token};
@@ -16,7 +17,12 @@ mod kw {
     syn::custom_keyword!(buckets);
     syn::custom_keyword!(labels);
     syn::custom_keyword!(skip);
+    syn::custom_keyword!(function);
 }
+
+/// Every argument, for the messages about an unknown one.
+const EXPECTED: &str =
+    "`name`, `help`, `buckets`, `labels`, `function`, `skip`, `crate`, or a target metric first";
 
 /// Which attribute.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -47,6 +53,9 @@ pub(crate) struct Args {
     pub(crate) help: Option<LitStr>,
     pub(crate) buckets: Option<Buckets>,
     pub(crate) krate: Option<Path>,
+    /// `function = ".."`: the `function` label, for a method whose attribute cannot see
+    /// its type.
+    pub(crate) function: Option<LitStr>,
     /// `skip`: opts a method out of its impl block's attribute.
     pub(crate) skip: Option<Span>,
 }
@@ -102,6 +111,10 @@ impl Parse for Args {
                     key.span,
                     "labels",
                 )?;
+            } else if lookahead.peek(kw::function) {
+                let key = input.parse::<kw::function>()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut args.function, input.parse()?, key.span, "function")?;
             } else if lookahead.peek(kw::skip) {
                 let key = input.parse::<kw::skip>()?;
                 set_once(&mut args.skip, key.span, key.span, "skip")?;
@@ -124,10 +137,18 @@ impl Parse for Args {
                         .map_or_else(String::new, |s| s.ident.to_string());
                     return Err(syn::Error::new_spanned(
                         &target,
-                        format!("unknown argument `{name}`: expected `name`, `help`, `buckets`, `labels`, `skip`, `crate`, or a target metric first"),
+                        format!("unknown argument `{name}`: expected {EXPECTED}"),
                     ));
                 }
                 args.target = Some(target);
+            } else if input.peek(Ident::peek_any) && !first {
+                let key = input.call(Ident::parse_any)?;
+                let message = if input.peek(Token![=]) || input.peek(syn::token::Paren) {
+                    format!("unknown argument `{key}`: expected {EXPECTED}")
+                } else {
+                    format!("unknown argument `{key}`: expected {EXPECTED}; a target metric comes first")
+                };
+                return Err(syn::Error::new(key.span(), message));
             } else {
                 return Err(lookahead.error());
             }
@@ -160,7 +181,8 @@ impl Args {
                 && self.labels.is_none()
                 && self.name.is_none()
                 && self.help.is_none()
-                && self.buckets.is_none();
+                && self.buckets.is_none()
+                && self.function.is_none();
             let message = if alone {
                 format!("`skip` opts a method out of `#[{}]` on its impl block; here there is none to opt out of", attr.name())
             } else {
@@ -179,6 +201,17 @@ impl Args {
             ];
             for span in set_elsewhere.into_iter().flatten() {
                 errors.push(span, "a target metric's name, help and buckets are set where `declare_metrics!` declares it");
+            }
+        }
+        if let (Some(_), Some(function)) = (&self.target, &self.function) {
+            errors.push(function.span(), "`function` labels the shared family `function_calls_total` and metrics of their own; a target metric has only the labels `declare_metrics!` gave it");
+        }
+        if let Some(function) = &self.function {
+            if function.value().is_empty() {
+                errors.push(
+                    function.span(),
+                    "`function` needs a name, such as `\"Type::method\"`",
+                );
             }
         }
         if let Some(buckets) = &self.buckets {

@@ -57,6 +57,24 @@ pub(crate) fn async_trait_block(block: &mut Block) -> Option<&mut ExprAsync> {
     }
 }
 
+/// Whether the return type is spelled `Result<..>` (`std::io::Result<..>`...): what tells
+/// a `Result` apart when the type holds `impl Trait` and cannot be named.
+pub(crate) fn spelled_result(output: &ReturnType) -> bool {
+    fn is_result(ty: &Type) -> bool {
+        match ty {
+            Type::Path(path) => path
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Result"),
+            Type::Paren(paren) => is_result(&paren.elem),
+            Type::Group(group) => is_result(&group.elem),
+            _ => false,
+        }
+    }
+    matches!(output, ReturnType::Type(_, ty) if is_result(ty))
+}
+
 /// The return type to pin the body's value to, so that a type error points into the
 /// body rather than at the attribute: `()` without one, and none when it holds
 /// `impl Trait` or `!` (which cannot be written in a `let`).

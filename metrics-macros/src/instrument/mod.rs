@@ -35,7 +35,12 @@ pub(crate) fn instrument(attr: Attr, args: TokenStream, item: &TokenStream) -> T
     };
     match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(mut function)) => {
-            let name = function.sig.ident.to_string();
+            // A method's own attribute cannot see its type: `function = "Type::method"`
+            // names it (the impl block's attribute passes it).
+            let name = args
+                .function
+                .as_ref()
+                .map_or_else(|| function.sig.ident.to_string(), syn::LitStr::value);
             match instrument_body(
                 attr,
                 &args,
@@ -65,27 +70,53 @@ fn with_error(item: &TokenStream, error: &syn::Error) -> TokenStream {
 }
 
 /// Instruments every method of an impl block, labelled `Type::method`, but those marked
-/// `#[attr(skip)]` and those with their own `#[attr(..)]`.
+/// `#[attr(skip)]` and those with their own `#[attr(..)]`. Every attribute of ours on a
+/// method (any of the three) that names no function and no target is given
+/// `function = "Type::method"`, so a method is labelled the same by each attribute, however
+/// it is attached.
 fn instrument_impl(attr: Attr, args: &Args, mut block: ItemImpl) -> TokenStream {
+    if let Some(function) = &args.function {
+        let message = format!(
+            "`function` names one function; on an impl block `#[{}]` labels each method `Type::method`",
+            attr.name()
+        );
+        let block = quote!(#block);
+        return with_error(&block, &syn::Error::new(function.span(), message));
+    }
     let type_name = type_name(&block.self_ty);
     let mut errors = Errors::default();
     for item in &mut block.items {
         let ImplItem::Fn(method) = item else { continue };
-        if let Some(own) = method.attrs.iter().position(|a| {
-            a.path()
-                .segments
-                .last()
-                .is_some_and(|s| s.ident == attr.name())
-        }) {
-            let skip = method.attrs[own]
-                .parse_args::<Args>()
-                .is_ok_and(|a| a.skip.is_some());
+        let name = format!("{type_name}::{}", method.sig.ident);
+        let mut own = None;
+        for (index, method_attr) in method.attrs.iter_mut().enumerate() {
+            let Some(which) = our_attr(method_attr) else {
+                continue;
+            };
+            let own_args = match &method_attr.meta {
+                Meta::Path(_) => Ok(Args::default()),
+                Meta::List(list) => syn::parse2::<Args>(list.tokens.clone()),
+                Meta::NameValue(_) => continue,
+            };
+            if which == attr {
+                own = Some((index, own_args.as_ref().is_ok_and(|a| a.skip.is_some())));
+            }
+            // An attribute that does not parse reports its own error when it expands.
+            if let Ok(own_args) = own_args {
+                if own_args.target.is_none()
+                    && own_args.function.is_none()
+                    && own_args.skip.is_none()
+                {
+                    name_function(method_attr, &name);
+                }
+            }
+        }
+        if let Some((index, skip)) = own {
             if skip {
-                method.attrs.remove(own);
+                method.attrs.remove(index);
             }
             continue;
         }
-        let name = format!("{type_name}::{}", method.sig.ident);
         if let Err(error) = instrument_body(
             attr,
             args,
@@ -99,6 +130,31 @@ fn instrument_impl(attr: Attr, args: &Args, mut block: ItemImpl) -> TokenStream 
     }
     let errors = errors.into_result().err().map(|e| e.to_compile_error());
     quote!(#block #errors)
+}
+
+/// Which of our attributes `attr` is, by the last segment of its path.
+fn our_attr(attr: &Attribute) -> Option<Attr> {
+    let last = attr.path().segments.last()?;
+    [Attr::Counted, Attr::Timed, Attr::InProgress]
+        .into_iter()
+        .find(|a| last.ident == a.name())
+}
+
+/// Adds `function = "name"` to the arguments of `attr`.
+fn name_function(attr: &mut Attribute, name: &str) {
+    let path = attr.path().clone();
+    let rest = match &attr.meta {
+        Meta::List(list) => list.tokens.clone(),
+        _ => TokenStream::new(),
+    };
+    // Last, so that a target metric (which takes no `function`) would still come first.
+    let ends_in_comma = rest
+        .clone()
+        .into_iter()
+        .last()
+        .is_none_or(|t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == ','));
+    let separator = (!ends_in_comma).then(|| quote!(,));
+    attr.meta = syn::parse_quote!(#path(#rest #separator function = #name));
 }
 
 /// `Foo` for `Foo<T>`, `crate::Foo` or `&Foo`.
@@ -149,8 +205,12 @@ fn instrument_body(
     let call_guard = if sig.asyncness.is_some() || async_trait {
         quote!(new_async(&#metric))
     } else {
+        // A type holding `impl Trait` cannot be named: its spelling decides.
         let returns_result = return_type.as_ref().map_or_else(
-            || quote!(false),
+            || {
+                let spelled = body::spelled_result(&sig.output);
+                quote!(#spelled)
+            },
             |ty| {
                 quote!({
                     use #p::{ReturnsOther as _, ReturnsResult as _};
