@@ -20,11 +20,12 @@ declare_metrics! {
     pub counter ORDER_LOOKUPS_TOTAL { found: bool };
 }
 
-/// Looks an order up in a simulated store: ids divisible by 10 fail, the rest take a few
-/// milliseconds.
+/// Looks an order up in a simulated store: it takes 30 ms, 300 ms for ids ending in 9,
+/// and fails for ids ending in 0.
 #[counted]
 async fn load_order(id: u64) -> Result<String, &'static str> {
-    tokio::time::sleep(Duration::from_millis(2 + id % 5)).await;
+    let millis = if id % 10 == 9 { 300 } else { 30 };
+    tokio::time::sleep(Duration::from_millis(millis)).await;
     if id.is_multiple_of(10) {
         ORDER_LOOKUPS_TOTAL.labels(false).inc();
         return Err("the order store is unavailable");
@@ -41,7 +42,7 @@ async fn order(Path(id): Path<u64>) -> Result<String, (StatusCode, &'static str)
 
 /// The application: its routes, the metrics layer over them, and `/metrics` outside it so
 /// that scrapes are not counted as traffic.
-fn app() -> Router {
+pub fn app() -> Router {
     Router::new()
         .route("/orders/{id}", get(order))
         .route("/health", get(|| async { "ok\n" }))
