@@ -157,11 +157,20 @@ impl Parse for MetricDecl {
             if lookahead.peek(Token![;]) {
                 input.parse::<Token![;]>()?;
                 break;
-            } else if lookahead.peek(kw::buckets) && buckets.is_none() {
+            } else if lookahead.peek(kw::buckets) {
                 let keyword = input.parse::<kw::buckets>()?.span;
+                if buckets.is_some() {
+                    return Err(syn::Error::new(
+                        keyword,
+                        "`buckets` is given more than once",
+                    ));
+                }
                 buckets = Some(Buckets::parse(keyword, input)?);
-            } else if lookahead.peek(kw::states) && states.is_none() {
+            } else if lookahead.peek(kw::states) {
                 let keyword = input.parse::<kw::states>()?.span;
+                if states.is_some() {
+                    return Err(syn::Error::new(keyword, "`states` is given more than once"));
+                }
                 let content;
                 bracketed!(content in input);
                 let states_list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
@@ -201,11 +210,12 @@ fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
             "expected `name = \"..\"`, `unit = \"..\"` or `help = \"..\"`",
         ));
     };
-    let key = nv
-        .path
-        .get_ident()
-        .cloned()
-        .ok_or_else(|| syn::Error::new(nv.path.span(), "expected `name`, `unit` or `help`"))?;
+    let key = nv.path.get_ident().cloned().ok_or_else(|| {
+        syn::Error::new_spanned(
+            &nv.path,
+            "unknown option: expected `name`, `unit` or `help`",
+        )
+    })?;
     let Expr::Lit(ExprLit {
         lit: Lit::Str(value),
         ..
@@ -213,7 +223,7 @@ fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
     else {
         return Err(syn::Error::new(
             nv.value.span(),
-            "expected a string literal",
+            format!("`{key}` takes a string literal: `{key} = \"..\"`"),
         ));
     };
     Ok(MetricOption {
@@ -251,7 +261,12 @@ fn parse_labels(input: ParseStream<'_>) -> syn::Result<Labels> {
         let mut unbounded = false;
         for attr in content.call(Attribute::parse_outer)? {
             if attr.path().is_ident("unbounded") {
-                attr.meta.require_path_only()?;
+                if !matches!(attr.meta, Meta::Path(_)) {
+                    return Err(syn::Error::new_spanned(
+                        &attr.meta,
+                        "`#[unbounded]` takes no arguments",
+                    ));
+                }
                 unbounded = true;
             } else {
                 attrs.push(attr);

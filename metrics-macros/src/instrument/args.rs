@@ -173,17 +173,23 @@ fn set_once<T>(slot: &mut Option<T>, value: T, span: Span, key: &str) -> syn::Re
 }
 
 impl Args {
+    /// `skip` and nothing else (`crate` aside): what opts a method out of its impl
+    /// block's attribute.
+    pub(crate) fn skip_alone(&self) -> bool {
+        self.skip.is_some()
+            && self.target.is_none()
+            && self.labels.is_none()
+            && self.name.is_none()
+            && self.help.is_none()
+            && self.buckets.is_none()
+            && self.function.is_none()
+    }
+
     /// Checks what parsing could not: combinations, names and buckets.
     pub(crate) fn check(&self, attr: Attr) -> syn::Result<()> {
         let mut errors = Errors::default();
         if let Some(skip) = self.skip {
-            let alone = self.target.is_none()
-                && self.labels.is_none()
-                && self.name.is_none()
-                && self.help.is_none()
-                && self.buckets.is_none()
-                && self.function.is_none();
-            let message = if alone {
+            let message = if self.skip_alone() {
                 format!("`skip` opts a method out of `#[{}]` on its impl block; here there is none to opt out of", attr.name())
             } else {
                 "`skip` takes no other arguments".to_owned()

@@ -99,7 +99,9 @@ fn instrument_impl(attr: Attr, args: &Args, mut block: ItemImpl) -> TokenStream 
                 Meta::NameValue(_) => continue,
             };
             if which == attr {
-                own = Some((index, own_args.as_ref().is_ok_and(|a| a.skip.is_some())));
+                // A `skip` with other arguments stays, to report that when it expands.
+                let skip = own_args.as_ref().is_ok_and(Args::skip_alone);
+                own = Some((index, skip));
             }
             // An attribute that does not parse reports its own error when it expands.
             if let Ok(own_args) = own_args {

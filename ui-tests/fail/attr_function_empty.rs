@@ -1,0 +1,12 @@
+use promlink::counted;
+
+struct Worker;
+
+impl Worker {
+    #[counted(function = "")]
+    fn work(&self) {}
+}
+
+fn main() {
+    Worker.work();
+}

@@ -1,0 +1,12 @@
+use promlink::counted;
+
+struct Worker;
+
+#[counted(function = "Worker")]
+impl Worker {
+    fn work(&self) {}
+}
+
+fn main() {
+    Worker.work();
+}

@@ -1,0 +1,13 @@
+use promlink::counted;
+
+struct Worker;
+
+#[counted]
+impl Worker {
+    #[counted(skip, name = "work_done_total")]
+    fn work(&self) {}
+}
+
+fn main() {
+    Worker.work();
+}

@@ -1,0 +1,6 @@
+use promlink::LabelValue;
+
+#[derive(LabelValue)]
+pub enum Never {}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use promlink::LabelValue;
+
+#[derive(LabelValue)]
+pub enum Method {
+    #[label(get)]
+    Get,
+}
+
+fn main() {}
