@@ -53,6 +53,31 @@ impl Counter {
     }
 }
 
+struct Gauge(u32);
+
+/// A method's own attributes inside an instrumented impl block are given
+/// `function = "Gauge::.."`, after a trailing comma or through a renamed path too.
+#[counted]
+impl Gauge {
+    #[metrics::timed(crate = metrics, buckets = [0.1],)]
+    #[in_progress]
+    fn read(&self) -> u32 {
+        self.0
+    }
+
+    #[counted(function = "Gauge::reset_named")]
+    fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
+/// A `Result` holding `impl Trait`, left through `?`.
+#[counted]
+fn parsed(text: &str) -> Result<impl Iterator<Item = u8> + '_, std::num::ParseIntError> {
+    let count: usize = text.parse()?;
+    Ok(text.bytes().take(count))
+}
+
 /// A `return` inside a closure belongs to the closure.
 #[counted]
 fn closures(values: &[i32]) -> Vec<i32> {
@@ -73,4 +98,8 @@ fn main() {
     Box::new(Counter(1)).consume();
     assert_eq!(closures(&[-1, 2]), [0, 2]);
     assert_eq!(renamed(), 7);
+    let mut gauge = Gauge(3);
+    assert_eq!(gauge.read(), 3);
+    gauge.reset();
+    assert_eq!(parsed("1").map(Iterator::count), Ok(1));
 }
