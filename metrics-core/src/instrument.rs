@@ -23,6 +23,7 @@ pub enum CallResult {
 }
 
 impl LabelValue for CallResult {
+    #[inline]
     fn write_label_value(&self, out: &mut LabelBuf) {
         out.push_str(Self::VALUES[self.index()]);
     }
@@ -31,6 +32,7 @@ impl LabelValue for CallResult {
 impl FixedLabelValue for CallResult {
     const VALUES: &'static [&'static str] = &["ok", "error", "panic", "cancelled"];
 
+    #[inline]
     fn index(&self) -> usize {
         *self as usize
     }
@@ -53,6 +55,7 @@ pub struct CallGuard<'a> {
 
 impl<'a> CallGuard<'a> {
     /// A guard for a synchronous function; `returns_result` from [`ReturnKind`].
+    #[inline]
     pub fn new(calls: &'a CallCounts, returns_result: bool) -> Self {
         let early_exit = if returns_result {
             CallResult::Error
@@ -67,6 +70,7 @@ impl<'a> CallGuard<'a> {
     }
 
     /// A guard for the body of an `async fn`: dropped unfinished, its future was cancelled.
+    #[inline]
     pub fn new_async(calls: &'a CallCounts) -> Self {
         CallGuard {
             calls,
@@ -76,6 +80,7 @@ impl<'a> CallGuard<'a> {
     }
 
     /// Counts the call with the outcome of what it returned.
+    #[inline]
     pub fn finish(mut self, outcome: CallResult) {
         self.finished = true;
         self.calls.labels((outcome,)).inc();
@@ -83,6 +88,7 @@ impl<'a> CallGuard<'a> {
 }
 
 impl Drop for CallGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         if !self.finished {
             let outcome = if std::thread::panicking() {
@@ -104,6 +110,7 @@ pub struct DurationGuard<'a, const N: usize> {
 
 impl<'a, const N: usize> DurationGuard<'a, N> {
     /// Starts timing.
+    #[inline]
     pub fn new(histogram: &'a Histogram<N>) -> Self {
         DurationGuard {
             histogram,
@@ -113,6 +120,7 @@ impl<'a, const N: usize> DurationGuard<'a, N> {
 }
 
 impl<const N: usize> Drop for DurationGuard<'_, N> {
+    #[inline]
     fn drop(&mut self) {
         self.histogram.observe(self.start.elapsed().as_secs_f64());
     }
@@ -124,6 +132,7 @@ impl<const N: usize> Drop for DurationGuard<'_, N> {
 pub struct CountGuard<C: core::ops::Deref<Target = Counter>>(pub C);
 
 impl<C: core::ops::Deref<Target = Counter>> Drop for CountGuard<C> {
+    #[inline]
     fn drop(&mut self) {
         self.0.inc();
     }
@@ -142,6 +151,7 @@ pub trait ResultOutcome {
 }
 
 impl<T, E> ResultOutcome for Returned<'_, Result<T, E>> {
+    #[inline]
     fn call_result(&self) -> CallResult {
         if self.0.is_ok() {
             CallResult::Ok
@@ -158,6 +168,7 @@ pub trait PlainOutcome {
 }
 
 impl<T: ?Sized> PlainOutcome for &Returned<'_, T> {
+    #[inline]
     fn call_result(&self) -> CallResult {
         CallResult::Ok
     }
@@ -182,6 +193,7 @@ pub trait ReturnsResult {
 }
 
 impl<T, E> ReturnsResult for ReturnKind<Result<T, E>> {
+    #[inline]
     fn returns_result(&self) -> bool {
         true
     }
@@ -194,6 +206,7 @@ pub trait ReturnsOther {
 }
 
 impl<T: ?Sized> ReturnsOther for &ReturnKind<T> {
+    #[inline]
     fn returns_result(&self) -> bool {
         false
     }
