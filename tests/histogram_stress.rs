@@ -7,6 +7,16 @@ use std::sync::Arc;
 
 use promlink::{Format, Histogram, Metric, Registry};
 
+/// Sets its flag when dropped, panics included, so that threads waiting on it end and a
+/// failed assertion fails the test instead of hanging it.
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Thread A observes 0.5 (bucket `le="1.0"`), thread B observes 4.0 (bucket `le="+Inf"`),
 /// so every sample's sum must be `0.5 * a + 4.0 * b`, exactly, for the `a` and `b` the
 /// buckets report.
@@ -22,6 +32,7 @@ fn every_snapshot_is_consistent() {
     let stop = AtomicBool::new(false);
     let mut last_count = 0.0;
     std::thread::scope(|s| {
+        let _stop = SetOnDrop(&stop);
         for value in [0.5, 4.0] {
             let (histogram, stop) = (&histogram, &stop);
             s.spawn(move || {
@@ -62,7 +73,6 @@ fn every_snapshot_is_consistent() {
             assert!(count >= last_count, "round {round}: counts never go back");
             last_count = count;
         }
-        stop.store(true, Ordering::Relaxed);
     });
     assert!(last_count > 0.0, "the observers ran");
 }

@@ -105,9 +105,11 @@ impl<const N: usize> Histogram<N> {
     #[inline]
     pub fn observe(&self, value: f64) {
         // NaN goes past every bound, into `+Inf`, as in Go's client.
-        let bucket = self
-            .bounds
-            .partition_point(|bound| *bound < value || value.is_nan());
+        let bucket = if value.is_nan() {
+            N
+        } else {
+            self.bounds.partition_point(|bound| *bound < value)
+        };
         self.observations.record(bucket, value);
     }
 
