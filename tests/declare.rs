@@ -123,3 +123,31 @@ fn names_help_units_and_types_as_declared() {
         Some(1.0)
     );
 }
+
+declare_metrics! {
+    /// Hot: striped over cache lines.
+    #[metric(sharded)]
+    counter HOT_REQUESTS_TOTAL { path: &str };
+}
+
+#[test]
+fn sharded_counters_count_exactly_from_many_threads() {
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                let child = HOT_REQUESTS_TOTAL.labels("/");
+                (0..10_000).for_each(|_| child.inc());
+            });
+        }
+    });
+    HOT_REQUESTS_TOTAL.labels("/").inc_by(0.5);
+    assert_eq!(
+        Registry::global().get_sample_value("hot_requests_total", &[("path", "/")]),
+        Some(80_000.5)
+    );
+    let text = Registry::global().encode_to_string(promlink::Format::Text);
+    assert!(
+        text.contains("# TYPE hot_requests_total counter\n"),
+        "{text}"
+    );
+}

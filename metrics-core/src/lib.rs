@@ -62,7 +62,7 @@ mod registry;
 mod time;
 
 pub use collector::{CollectError, Collector, InvalidFamily, MetricFamily, SeriesValue};
-pub use counter::{Counter, InvalidIncrement};
+pub use counter::{Counter, InvalidIncrement, ShardedCounter};
 pub use dense::DenseFamily;
 pub use descriptor::{is_label_name, is_metric_name, Descriptor, MetricType, Site};
 pub use encoding::{Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
@@ -84,6 +84,7 @@ mod sealed {
     pub trait Values<const N: usize> {}
 
     impl Sealed for crate::Counter {}
+    impl Sealed for crate::ShardedCounter {}
     impl Sealed for crate::Gauge {}
     impl Sealed for crate::CallbackGauge {}
     impl<const N: usize> Sealed for crate::Histogram<N> {}

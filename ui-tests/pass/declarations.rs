@@ -33,6 +33,15 @@ declare_metrics! {
     /// A name given explicitly.
     #[metric(name = "renamed_total", help = "Overrides the doc comment.")]
     pub counter SOMETHING_TOTAL;
+    /// A hot counter, striped over cache lines; labelled and dense ones too.
+    #[metric(sharded)]
+    pub counter HOT_TOTAL;
+    /// Hot and labelled.
+    #[metric(sharded)]
+    pub counter HOT_BY_PATH_TOTAL { path: &str };
+    /// Hot and dense.
+    #[metric(sharded, help = "Hot, by method.")]
+    pub counter HOT_BY_METHOD_TOTAL { method: Method };
 }
 
 mod renamed {
@@ -57,6 +66,9 @@ fn main() {
     BUILD_INFO.set(&[("version", "1.0.0")]).unwrap();
     TASK_STATE.set_state("running");
     SOMETHING_TOTAL.inc();
+    HOT_TOTAL.inc();
+    HOT_BY_PATH_TOTAL.labels("/").inc_by(2.0);
+    HOT_BY_METHOD_TOTAL.labels(Method::Get).inc();
     renamed::RENAMED_PATH_TOTAL.inc();
     let text = promlink::Registry::global().encode_to_string(promlink::Format::OpenMetrics);
     assert!(text.contains("outcomes_total{method=\"POST\",ok=\"false\"} 0.0\n"), "{text}");

@@ -17,6 +17,7 @@ use promlink::{counted, timed};
 use promlink_comparison::promlink_side::{
     Endpoint, Method, Status, PL_CALLS_TOTAL, PL_CALL_SECONDS, PL_CONTENDED_TOTAL,
     PL_ENUM_REQUESTS_TOTAL, PL_EVENTS_TOTAL, PL_LATENCY_SECONDS, PL_REQUESTS_TOTAL,
+    PL_SHARDED_TOTAL,
 };
 use promlink_comparison::{
     client_side, measured_side, metrics_builder, metrics_global, BUCKETS, REQUEST_LABELS,
@@ -74,6 +75,9 @@ fn counter_inc(c: &mut Criterion) {
         b.iter(|| black_box(&BASELINE).fetch_add(1, Relaxed));
     });
     g.bench_function("promlink", |b| b.iter(|| black_box(&PL_EVENTS_TOTAL).inc()));
+    g.bench_function("promlink #[metric(sharded)]", |b| {
+        b.iter(|| black_box(&PL_SHARDED_TOTAL).inc());
+    });
     g.bench_function("prometheus", |b| b.iter(|| black_box(&prom).inc()));
     g.bench_function("prometheus-client", |b| {
         b.iter(|| black_box(&client).inc());
@@ -532,6 +536,9 @@ fn contended(c: &mut Criterion) {
     });
     g.bench_function("promlink", |b| {
         b.iter_custom(|iters| two_threads(iters, &|| black_box(&PL_CONTENDED_TOTAL).inc()));
+    });
+    g.bench_function("promlink #[metric(sharded)]", |b| {
+        b.iter_custom(|iters| two_threads(iters, &|| black_box(&PL_SHARDED_TOTAL).inc()));
     });
     g.bench_function("prometheus", |b| {
         b.iter_custom(|iters| two_threads(iters, &|| black_box(&prom).inc()));

@@ -111,6 +111,9 @@ pub mod promlink_side {
         pub histogram PL_LATENCY_SECONDS buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
         /// Contended increments.
         pub counter PL_CONTENDED_TOTAL;
+        /// Contended increments, striped over cache lines.
+        #[metric(sharded)]
+        pub counter PL_SHARDED_TOTAL;
         /// Hand-written call counting.
         pub counter PL_CALLS_TOTAL;
         /// Hand-written call timing.

@@ -226,6 +226,10 @@ fn label_idents(labels: &Labels, valid: bool) -> Vec<Ident> {
 fn series(decl: &MetricDecl, valid: bool, p: &TokenStream) -> (TokenStream, TokenStream) {
     let span = decl.kind_span;
     match decl.kind {
+        Kind::Counter if super::validate::sharded(decl) => (
+            quote!(#p::ShardedCounter),
+            quote_spanned!(span=> #p::ShardedCounter::new()),
+        ),
         Kind::Counter => (
             quote!(#p::Counter),
             quote_spanned!(span=> #p::Counter::new()),

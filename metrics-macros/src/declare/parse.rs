@@ -75,10 +75,10 @@ pub(crate) struct MetricDecl {
     pub(crate) states: Option<States>,
 }
 
-/// `#[metric(name = "..", unit = "..", help = "..")]`.
+/// `#[metric(name = "..", unit = "..", help = "..", sharded)]`: a value, or a flag.
 pub(crate) struct MetricOption {
     pub(crate) key: Ident,
-    pub(crate) value: LitStr,
+    pub(crate) value: Option<LitStr>,
 }
 
 pub(crate) struct Labels {
@@ -204,16 +204,30 @@ impl Parse for MetricDecl {
 }
 
 fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
-    let Meta::NameValue(nv) = meta else {
-        return Err(syn::Error::new(
-            meta.span(),
-            "expected `name = \"..\"`, `unit = \"..\"` or `help = \"..\"`",
-        ));
+    let expected = "expected `name = \"..\"`, `unit = \"..\"`, `help = \"..\"` or `sharded`";
+    let nv = match meta {
+        Meta::Path(path) => match path.get_ident() {
+            Some(key) if key == "sharded" => {
+                return Ok(MetricOption {
+                    key: key.clone(),
+                    value: None,
+                })
+            }
+            Some(key) if ["name", "unit", "help"].contains(&key.to_string().as_str()) => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{key}` takes a string literal: `{key} = \"..\"`"),
+                ))
+            }
+            _ => return Err(syn::Error::new(meta.span(), expected)),
+        },
+        Meta::NameValue(nv) => nv,
+        Meta::List(_) => return Err(syn::Error::new(meta.span(), expected)),
     };
     let key = nv.path.get_ident().cloned().ok_or_else(|| {
         syn::Error::new_spanned(
             &nv.path,
-            "unknown option: expected `name`, `unit` or `help`",
+            "unknown option: expected `name`, `unit`, `help` or `sharded`",
         )
     })?;
     let Expr::Lit(ExprLit {
@@ -223,12 +237,16 @@ fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
     else {
         return Err(syn::Error::new(
             nv.value.span(),
-            format!("`{key}` takes a string literal: `{key} = \"..\"`"),
+            if key == "sharded" {
+                "`sharded` takes no value: `#[metric(sharded)]`".to_owned()
+            } else {
+                format!("`{key}` takes a string literal: `{key} = \"..\"`")
+            },
         ));
     };
     Ok(MetricOption {
         key,
-        value: value.clone(),
+        value: Some(value.clone()),
     })
 }
 

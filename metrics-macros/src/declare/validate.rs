@@ -27,12 +27,29 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
     check_buckets(decl, &name, unit.as_deref(), &mut local);
     check_states(decl, &mut local);
     for (i, option) in decl.options.iter().enumerate() {
-        if !["name", "unit", "help"].contains(&option.key.to_string().as_str()) {
+        match (option.key.to_string().as_str(), &option.value) {
+            ("name" | "unit" | "help", Some(_)) | ("sharded", None) => {}
+            ("sharded", Some(value)) => {
+                local.push(
+                    value.span(),
+                    "`sharded` takes no value: `#[metric(sharded)]`",
+                );
+            }
+            _ => local.push(
+                option.key.span(),
+                format_args!(
+                    "unknown option `{}`: expected `name`, `unit`, `help` or `sharded`",
+                    option.key
+                ),
+            ),
+        }
+        if option.key == "sharded" && decl.kind != Kind::Counter {
             local.push(
                 option.key.span(),
                 format_args!(
-                    "unknown option `{}`: expected `name`, `unit` or `help`",
-                    option.key
+                    "only a counter can be sharded, not {}: `sharded` spreads a counter's \
+                     increments over cache lines",
+                    decl.kind.described()
                 ),
             );
         }
@@ -57,7 +74,15 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
 }
 
 fn option<'a>(decl: &'a MetricDecl, key: &str) -> Option<&'a syn::LitStr> {
-    decl.options.iter().find(|o| o.key == key).map(|o| &o.value)
+    decl.options
+        .iter()
+        .find(|o| o.key == key)
+        .and_then(|o| o.value.as_ref())
+}
+
+/// Whether `#[metric(sharded)]` is given.
+pub(crate) fn sharded(decl: &MetricDecl) -> bool {
+    decl.options.iter().any(|o| o.key == "sharded")
 }
 
 fn metric_name(decl: &MetricDecl, errors: &mut Errors) -> (String, Span) {
