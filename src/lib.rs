@@ -220,6 +220,6 @@ pub mod __private {
     pub use promlink_core::__private::*;
     pub use promlink_core::{
         Child, Counter, DenseFamily, Family, FixedLabelValue, FixedLabelValues, Gauge, Histogram,
-        Info, LabelBuf, LabelValue, Metric, ShardedCounter, StateSet, Summary, DEFAULT_BUCKETS,
+        Info, LabelText, LabelValue, Metric, ShardedCounter, StateSet, Summary, DEFAULT_BUCKETS,
     };
 }

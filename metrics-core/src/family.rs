@@ -1,28 +1,83 @@
 //! Label families: one child series per set of label values.
 
 use core::fmt;
+use core::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use core::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
 use crate::encoding::{render_label_pairs, SeriesEncoder};
-use crate::label::{key_values, LabelBuf, LabelValues};
+use crate::label::{LabelText, LabelValues};
 use crate::metric::{EncodeMetric, Series};
 
-type ChildMap<M> = papaya::HashMap<Box<[u8]>, Arc<ChildInner<M>>, KeyHasher>;
+/// Hashes label values where they are: a folded multiply over 8-byte words (as foldhash
+/// and wyhash do), keyed with random seeds per family, so that values a client chooses
+/// cannot be made to collide on purpose.
+struct ValueHasher {
+    seed: u64,
+    multiplier: u64,
+}
 
-#[cfg(not(test))]
-type KeyHasher = foldhash::fast::RandomState;
-/// Unit tests hash every key to the same value, so that every lookup meets collisions and
-/// only the comparison of whole keys tells label sets apart.
-#[cfg(test)]
-type KeyHasher = core::hash::BuildHasherDefault<tests::Colliding>;
+impl ValueHasher {
+    fn new() -> Self {
+        let random = foldhash::fast::RandomState::default();
+        ValueHasher {
+            seed: random.hash_one(0_u8),
+            multiplier: random.hash_one(1_u8) | 1,
+        }
+    }
+
+    #[inline]
+    fn hash(&self, texts: &[LabelText<'_>]) -> u64 {
+        if cfg!(test) {
+            // Unit tests hash every label set alike, so that every lookup meets collisions
+            // and only the comparison of the label text tells label sets apart.
+            return 0;
+        }
+        let mut hash = self.seed;
+        for text in texts {
+            let bytes = text.as_str().as_bytes();
+            let mut words = bytes.chunks_exact(8);
+            for word in &mut words {
+                hash = self.mix(
+                    hash,
+                    u64::from_le_bytes(word.try_into().unwrap_or_default()),
+                );
+            }
+            let tail = words
+                .remainder()
+                .iter()
+                .rev()
+                .fold(0, |word, &byte| word << 8 | u64::from(byte));
+            // The length ends each value: ("ab", "c") and ("a", "bc") hash apart.
+            hash = self.mix(hash ^ tail, bytes.len() as u64);
+        }
+        hash
+    }
+
+    #[inline]
+    fn mix(&self, hash: u64, word: u64) -> u64 {
+        let product = u128::from(hash ^ word) * u128::from(self.multiplier);
+        #[allow(clippy::cast_possible_truncation)] // the two halves, folded
+        let folded = (product as u64) ^ (product >> 64) as u64;
+        folded
+    }
+}
+
+/// The children, and the hasher of their label values.
+struct Children<M> {
+    /// Each child is its own key: its hash is computed once, from its label values, and
+    /// it compares equal to a lookup by its rendered label text.
+    map: papaya::HashMap<ChildKey<M>, (), BuildHasherDefault<Prehashed>>,
+    values: ValueHasher,
+}
 
 /// A metric with `N` labels: one child series of type `M` per set of label values.
 ///
-/// Looking a child up takes no lock: the children sit in a lock-free hash map (`papaya`)
-/// keyed by the values' text with separators, compared on every hit, so two label sets
-/// never share a child. A [`Child`] handle may be kept to skip the lookup.
+/// Looking a child up takes no lock and copies nothing: the children sit in a lock-free
+/// hash map (`papaya`); a lookup hashes the values where they are and compares them with
+/// each candidate's rendered label text, so two label sets never share a child. A
+/// [`Child`] handle may be kept to skip the lookup.
 ///
 /// ```
 /// use promlink_core::{Counter, Family, Metric};
@@ -39,14 +94,119 @@ type KeyHasher = core::hash::BuildHasherDefault<tests::Colliding>;
 pub struct Family<M: Series, const N: usize> {
     label_names: [&'static str; N],
     prototype: M,
-    children: OnceLock<ChildMap<M>>,
+    children: OnceLock<Children<M>>,
 }
 
 struct ChildInner<M> {
     metric: M,
-    /// `name="value",...`, escaped: rendered once, written at every scrape.
+    /// `name="value",...`, escaped: rendered once, written at every scrape, and the key
+    /// lookups compare with.
     rendered_labels: Box<[u8]>,
+    /// The hash of the label values.
+    hash: u64,
     created: f64,
+}
+
+/// A child as the key of the map.
+struct ChildKey<M>(Arc<ChildInner<M>>);
+
+impl<M> Hash for ChildKey<M> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0.hash);
+    }
+}
+
+impl<M> PartialEq for ChildKey<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.rendered_labels == other.0.rendered_labels
+    }
+}
+
+impl<M> Eq for ChildKey<M> {}
+
+/// A lookup: label values' text with its hash, equal to the child that renders it.
+struct Query<'a, const N: usize> {
+    names: &'a [&'static str; N],
+    texts: [LabelText<'a>; N],
+    hash: u64,
+}
+
+impl<const N: usize> Hash for Query<'_, N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl<M, const N: usize> papaya::Equivalent<ChildKey<M>> for Query<'_, N> {
+    #[inline]
+    fn equivalent(&self, key: &ChildKey<M>) -> bool {
+        renders_as(&key.0.rendered_labels, self.names, &self.texts)
+    }
+}
+
+/// The map's hasher: keys and lookups bring their hash along.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by the keys and lookups above, which write one `u64`.
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+/// Whether `rendered` (as [`render_label_pairs`] writes it for label names `names`) holds
+/// exactly `texts`.
+#[inline]
+fn renders_as(rendered: &[u8], names: &[&'static str], texts: &[LabelText<'_>]) -> bool {
+    let mut rest = rendered;
+    for (label, (name, text)) in names.iter().zip(texts).enumerate() {
+        // `,` between pairs, then `name="`: alike in every child of the family.
+        let skip = usize::from(label > 0) + name.len() + 2;
+        match rest
+            .get(skip..)
+            .and_then(|after| strip_escaped(after, text.as_str().as_bytes()))
+        {
+            Some([b'"', tail @ ..]) => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// What follows `text`, escaped as a label value, at the start of `bytes`, if it is there.
+#[inline]
+fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
+    let mut at = 0;
+    for &byte in text {
+        let escaped = match byte {
+            b'\\' => b'\\',
+            b'"' => b'"',
+            b'\n' => b'n',
+            _ => {
+                if *bytes.get(at)? != byte {
+                    return None;
+                }
+                at += 1;
+                continue;
+            }
+        };
+        if bytes.get(at..at + 2)? != [b'\\', escaped] {
+            return None;
+        }
+        at += 2;
+    }
+    bytes.get(at..)
 }
 
 /// A handle to one child of a [`Family`]; dereferences to the child's metric.
@@ -113,12 +273,27 @@ impl<M: Series, const N: usize> Family<M, N> {
         &self.label_names
     }
 
-    fn map(&self) -> &ChildMap<M> {
-        self.children.get_or_init(|| {
-            papaya::HashMap::builder()
-                .hasher(KeyHasher::default())
-                .build()
+    fn children(&self) -> &Children<M> {
+        self.children.get_or_init(|| Children {
+            map: papaya::HashMap::builder()
+                .hasher(BuildHasherDefault::default())
+                .build(),
+            values: ValueHasher::new(),
         })
+    }
+
+    #[inline]
+    fn query<'a>(
+        &'a self,
+        children: &Children<M>,
+        values: &'a impl LabelValues<N>,
+    ) -> Query<'a, N> {
+        let texts = values.texts();
+        Query {
+            names: &self.label_names,
+            hash: children.values.hash(&texts),
+            texts,
+        }
     }
 
     /// The child for `values`, created on first use.
@@ -132,16 +307,14 @@ impl<M: Series, const N: usize> Family<M, N> {
     #[inline]
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn labels(&self, values: impl LabelValues<N>) -> Child<M> {
-        let mut key = LabelBuf::new();
-        values.write_key(&mut key);
-        let map = self.map().pin();
-        if let Some(inner) = map.get(key.as_bytes()) {
+        let children = self.children();
+        let query = self.query(children, &values);
+        if let Some((key, ())) = children.map.pin().get_key_value(&query) {
             return Child {
-                inner: Arc::clone(inner),
+                inner: Arc::clone(&key.0),
             };
         }
-        drop(map);
-        self.insert(key.as_bytes())
+        self.insert(children, &query)
     }
 
     /// Calls `f` with the child for `values`, without taking a handle: the cheapest way to
@@ -155,52 +328,63 @@ impl<M: Series, const N: usize> Family<M, N> {
     #[inline]
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn with_labels<R>(&self, values: impl LabelValues<N>, f: impl FnOnce(&M) -> R) -> R {
-        let mut key = LabelBuf::new();
-        values.write_key(&mut key);
-        let map = self.map().pin();
-        if let Some(inner) = map.get(key.as_bytes()) {
-            return f(&inner.metric);
+        let children = self.children();
+        let query = self.query(children, &values);
+        if let Some((key, ())) = children.map.pin().get_key_value(&query) {
+            return f(&key.0.metric);
         }
-        drop(map);
-        f(&self.insert(key.as_bytes()))
+        f(&self.insert(children, &query))
     }
 
     #[cold]
-    fn insert(&self, key: &[u8]) -> Child<M> {
-        let map = self.map().pin();
-        let inner = map.get_or_insert_with(key.into(), || {
-            let mut rendered = Vec::new();
-            render_label_pairs(
-                &mut rendered,
-                self.label_names.iter().copied().zip(key_values(key)),
-            );
-            Arc::new(ChildInner {
-                metric: self.prototype.new_series(),
-                rendered_labels: rendered.into_boxed_slice(),
-                created: crate::time::unix_time(),
-            })
+    fn insert(&self, children: &Children<M>, query: &Query<'_, N>) -> Child<M> {
+        let mut rendered = Vec::new();
+        render_label_pairs(
+            &mut rendered,
+            self.label_names
+                .iter()
+                .copied()
+                .zip(query.texts.iter().map(LabelText::as_str)),
+        );
+        let fresh = Arc::new(ChildInner {
+            metric: self.prototype.new_series(),
+            rendered_labels: rendered.into_boxed_slice(),
+            hash: query.hash,
+            created: crate::time::unix_time(),
         });
-        Child {
-            inner: Arc::clone(inner),
+        let map = children.map.pin();
+        loop {
+            if let Some((key, ())) = map.get_key_value(query) {
+                return Child {
+                    inner: Arc::clone(&key.0),
+                };
+            }
+            // Another thread may insert the same label set meanwhile: then its child is
+            // the one, found above on the next turn.
+            if map.try_insert(ChildKey(Arc::clone(&fresh)), ()).is_ok() {
+                return Child { inner: fresh };
+            }
         }
     }
 
     /// Removes the child for `values`; returns whether there was one.
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn remove(&self, values: impl LabelValues<N>) -> bool {
-        let mut key = LabelBuf::new();
-        values.write_key(&mut key);
-        self.map().pin().remove(key.as_bytes()).is_some()
+        let children = self.children();
+        let query = self.query(children, &values);
+        children.map.pin().remove(&query).is_some()
     }
 
     /// Removes every child.
     pub fn clear(&self) {
-        self.map().pin().clear();
+        if let Some(children) = self.children.get() {
+            children.map.pin().clear();
+        }
     }
 
     /// The number of children.
     pub fn len(&self) -> usize {
-        self.children.get().map_or(0, papaya::HashMap::len)
+        self.children.get().map_or(0, |children| children.map.len())
     }
 
     /// Whether there are no children.
@@ -226,11 +410,11 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
     }
 
     fn encode_metric(&self, enc: &mut SeriesEncoder<'_>) {
-        let Some(map) = self.children.get() else {
+        let Some(children) = self.children.get() else {
             return;
         };
         let shared = self.prototype.shared();
-        for child in map.pin().values() {
+        for ChildKey(child) in children.map.pin().keys() {
             child
                 .metric
                 .encode_series(&shared, enc, &child.rendered_labels, child.created);
@@ -242,17 +426,6 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
 mod tests {
     use super::*;
     use crate::Counter;
-
-    /// A hasher for which every key collides.
-    #[derive(Default)]
-    pub(super) struct Colliding;
-
-    impl core::hash::Hasher for Colliding {
-        fn finish(&self) -> u64 {
-            0
-        }
-        fn write(&mut self, _: &[u8]) {}
-    }
 
     #[test]
     fn colliding_hashes_never_merge_label_sets() {
@@ -274,6 +447,32 @@ mod tests {
         assert!(f.remove(("GET", "500")));
         assert!(!f.remove(("GET", "500")));
         assert_eq!(f.labels(("GET", "200")).get(), 1.0);
+    }
+
+    #[test]
+    fn escaped_text_never_merges_label_sets() {
+        let f = Family::new(["a", "b"], Counter::new());
+        let sets = [
+            ("x\\", "y"),
+            ("x", "\\y"),
+            ("x\"", "y"),
+            ("x", "\"y"),
+            ("x\n", "y"),
+            ("x", "\ny"),
+            ("x\\\"", ""),
+            ("x\",b=\"", "y"),
+            ("x", "y\",b=\""),
+            ("x\\n", "y"),
+            ("ü", "✓"),
+        ];
+        for (i, set) in (1_u32..).zip(sets) {
+            f.labels(set).inc_by(f64::from(i));
+        }
+        assert_eq!(f.len(), sets.len());
+        for (i, set) in (1_u32..).zip(sets) {
+            assert_eq!(f.labels(set).get(), f64::from(i), "{set:?}");
+        }
+        assert!(!f.remove(("x", "y")));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use core::marker::PhantomData;
 use std::time::Instant;
 
 use crate::dense::DenseFamily;
-use crate::label::{FixedLabelValue, LabelBuf, LabelValue};
+use crate::label::{FixedLabelValue, LabelText, LabelValue};
 use crate::{Counter, Histogram, Metric};
 
 /// How a call ended: the `result` label of `function_calls_total`.
@@ -24,8 +24,8 @@ pub enum CallResult {
 
 impl LabelValue for CallResult {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(Self::VALUES[self.index()]);
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::from(Self::VALUES[self.index()])
     }
 }
 

@@ -1,31 +1,86 @@
-//! Label values: how a value becomes label text, and how a set of them becomes the key of
-//! a child in a [`Family`](crate::Family).
-//!
-//! A key is the values' UTF-8 text, each followed by the byte `0xFF`. No UTF-8 text
-//! contains that byte, so two different value sets never produce the same key: the map
-//! compares keys on every hit, and a hash collision can never merge two series.
+//! Label values: how a value becomes label text, visited in place so that looking a child
+//! of a [`Family`](crate::Family) up copies nothing.
 
+use core::fmt;
 use std::borrow::Cow;
 
 /// A type whose values can be label values.
 ///
 /// Implemented for strings (`&str`, `String`, `Cow<str>`, `Box<str>`), integers, `bool`
-/// and `char`; implement it for your own types (an enum, say) by writing the text.
+/// and `char`; implement it for your own types (an enum, say) by handing over the text.
 ///
 /// ```
-/// use promlink_core::{LabelBuf, LabelValue};
+/// use promlink_core::{LabelText, LabelValue};
 ///
 /// enum Method { Get, Post }
 ///
 /// impl LabelValue for Method {
-///     fn write_label_value(&self, out: &mut LabelBuf) {
-///         out.push_str(match self { Method::Get => "GET", Method::Post => "POST" });
+///     fn label_text(&self) -> LabelText<'_> {
+///         LabelText::from(match self { Method::Get => "GET", Method::Post => "POST" })
 ///     }
 /// }
 /// ```
 pub trait LabelValue {
-    /// Appends this value's text.
-    fn write_label_value(&self, out: &mut LabelBuf);
+    /// This value's text: borrowed where the value holds it, so that a lookup copies
+    /// nothing.
+    fn label_text(&self) -> LabelText<'_>;
+}
+
+/// The text of a label value: borrowed, or formatted in place (a number).
+pub struct LabelText<'a>(Text<'a>);
+
+enum Text<'a> {
+    Borrowed(&'a str),
+    /// Up to 22 bytes: the digits and sign of any integer up to 64 bits; 24 bytes in all.
+    Inline([u8; 22], u8),
+    Owned(Box<str>),
+}
+
+impl<'a> From<&'a str> for LabelText<'a> {
+    #[inline]
+    fn from(text: &'a str) -> Self {
+        LabelText(Text::Borrowed(text))
+    }
+}
+
+impl From<String> for LabelText<'_> {
+    fn from(text: String) -> Self {
+        LabelText(Text::Owned(text.into_boxed_str()))
+    }
+}
+
+impl LabelText<'_> {
+    /// A copy of short `text` kept in place; longer text on the heap.
+    #[inline]
+    pub fn copied(text: &str) -> Self {
+        let mut inline = [0; 22];
+        match (inline.get_mut(..text.len()), u8::try_from(text.len())) {
+            (Some(prefix), Ok(len)) => {
+                prefix.copy_from_slice(text.as_bytes());
+                LabelText(Text::Inline(inline, len))
+            }
+            _ => LabelText(Text::Owned(text.into())),
+        }
+    }
+
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Text::Borrowed(text) => text,
+            // Copied from a `&str` whole, so valid UTF-8.
+            Text::Inline(bytes, len) => {
+                core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Text::Owned(text) => text,
+        }
+    }
+}
+
+impl fmt::Debug for LabelText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
 }
 
 /// The values of all labels of one child, in the order of the family's label names.
@@ -35,8 +90,8 @@ pub trait LabelValue {
 /// Sealed: a key must hold exactly `N` values, so only these implementations exist;
 /// implement [`LabelValue`] for your own types.
 pub trait LabelValues<const N: usize>: crate::sealed::Values<N> {
-    /// Appends every value followed by the separator byte `0xFF`.
-    fn write_key(&self, out: &mut LabelBuf);
+    /// Every value's text, in order.
+    fn texts(&self) -> [LabelText<'_>; N];
 }
 
 /// A label value type with a fixed, known set of values (`bool`, or an enum deriving
@@ -44,14 +99,14 @@ pub trait LabelValues<const N: usize>: crate::sealed::Values<N> {
 /// hashing, and every one of them is exported from the first scrape.
 ///
 /// ```
-/// use promlink_core::{FixedLabelValue, LabelBuf, LabelValue};
+/// use promlink_core::{FixedLabelValue, LabelText, LabelValue};
 ///
 /// #[derive(Clone, Copy)]
 /// enum Outcome { Hit, Miss }
 ///
 /// impl LabelValue for Outcome {
-///     fn write_label_value(&self, out: &mut LabelBuf) {
-///         out.push_str(Self::VALUES[self.index()]);
+///     fn label_text(&self) -> LabelText<'_> {
+///         LabelText::from(Self::VALUES[self.index()])
 ///     }
 /// }
 ///
@@ -134,117 +189,52 @@ tuple_fixed_label_values! {
     6 => (A 0, B 1, C 2, D 3, E 4, F 5);
 }
 
-/// The separator after each value in a key; never part of UTF-8 text.
-pub(crate) const SEPARATOR: u8 = 0xFF;
-
-/// A byte buffer that lives on the stack for short label sets and spills to the heap for
-/// long ones, so that looking a child up allocates nothing in the common case.
-pub struct LabelBuf {
-    inline: [u8; LabelBuf::INLINE],
-    len: usize,
-    heap: Vec<u8>,
-}
-
-impl LabelBuf {
-    const INLINE: usize = 160;
-
-    pub(crate) fn new() -> Self {
-        LabelBuf {
-            inline: [0; Self::INLINE],
-            len: 0,
-            heap: Vec::new(),
-        }
-    }
-
-    /// Appends text.
-    #[inline]
-    pub fn push_str(&mut self, text: &str) {
-        self.push_bytes(text.as_bytes());
-    }
-
-    #[inline]
-    fn push_bytes(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if self.heap.is_empty() && end <= Self::INLINE {
-            self.inline[self.len..end].copy_from_slice(bytes);
-            self.len = end;
-        } else {
-            if self.heap.is_empty() {
-                self.heap.extend_from_slice(&self.inline[..self.len]);
-            }
-            self.heap.extend_from_slice(bytes);
-        }
-    }
-
-    #[inline]
-    pub(crate) fn end_value(&mut self) {
-        self.push_bytes(&[SEPARATOR]);
-    }
-
-    #[inline]
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        if self.heap.is_empty() {
-            &self.inline[..self.len]
-        } else {
-            &self.heap
-        }
-    }
-}
-
-/// Splits a key back into its values.
-pub(crate) fn key_values(key: &[u8]) -> impl Iterator<Item = &str> {
-    key.strip_suffix(&[SEPARATOR])
-        .into_iter()
-        .flat_map(|body| body.split(|&b| b == SEPARATOR))
-        .map(|value| core::str::from_utf8(value).expect("keys are built from UTF-8 text"))
-}
-
 impl<T: LabelValue + ?Sized> LabelValue for &T {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        (**self).write_label_value(out);
+    fn label_text(&self) -> LabelText<'_> {
+        (**self).label_text()
     }
 }
 
 impl LabelValue for str {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(self);
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::from(self)
     }
 }
 
 impl LabelValue for String {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(self);
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::from(&**self)
     }
 }
 
 impl LabelValue for Box<str> {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(self);
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::from(&**self)
     }
 }
 
 impl LabelValue for Cow<'_, str> {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(self);
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::from(&**self)
     }
 }
 
 impl LabelValue for bool {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(if *self { "true" } else { "false" });
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::from(if *self { "true" } else { "false" })
     }
 }
 
 impl LabelValue for char {
     #[inline]
-    fn write_label_value(&self, out: &mut LabelBuf) {
-        out.push_str(self.encode_utf8(&mut [0; 4]));
+    fn label_text(&self) -> LabelText<'_> {
+        LabelText::copied(self.encode_utf8(&mut [0; 4]))
     }
 }
 
@@ -252,8 +242,8 @@ macro_rules! integer_label_values {
     ($($int:ty)*) => {$(
         impl LabelValue for $int {
             #[inline]
-            fn write_label_value(&self, out: &mut LabelBuf) {
-                out.push_str(itoa::Buffer::new().format(*self));
+            fn label_text(&self) -> LabelText<'_> {
+                LabelText::copied(itoa::Buffer::new().format(*self))
             }
         }
     )*};
@@ -264,18 +254,15 @@ impl<T: LabelValue, const N: usize> crate::sealed::Values<N> for [T; N] {}
 impl<T: LabelValue, const N: usize> crate::sealed::Values<N> for &[T; N] {}
 impl<T: LabelValue, const N: usize> LabelValues<N> for [T; N] {
     #[inline]
-    fn write_key(&self, out: &mut LabelBuf) {
-        for value in self {
-            value.write_label_value(out);
-            out.end_value();
-        }
+    fn texts(&self) -> [LabelText<'_>; N] {
+        core::array::from_fn(|i| self[i].label_text())
     }
 }
 
 impl<T: LabelValue, const N: usize> LabelValues<N> for &[T; N] {
     #[inline]
-    fn write_key(&self, out: &mut LabelBuf) {
-        (*self).write_key(out);
+    fn texts(&self) -> [LabelText<'_>; N] {
+        (*self).texts()
     }
 }
 
@@ -284,8 +271,8 @@ macro_rules! tuple_label_values {
         impl<$($t: LabelValue),+> crate::sealed::Values<$n> for ($($t,)+) {}
         impl<$($t: LabelValue),+> LabelValues<$n> for ($($t,)+) {
             #[inline]
-            fn write_key(&self, out: &mut LabelBuf) {
-                $( self.$i.write_label_value(out); out.end_value(); )+
+            fn texts(&self) -> [LabelText<'_>; $n] {
+                [$( self.$i.label_text() ),+]
             }
         }
     )*};
@@ -310,31 +297,31 @@ mod tests {
     use super::*;
 
     #[allow(clippy::needless_pass_by_value)]
-    fn key<const N: usize>(values: impl LabelValues<N>) -> Vec<u8> {
-        let mut buf = LabelBuf::new();
-        values.write_key(&mut buf);
-        buf.as_bytes().to_vec()
+    fn texts<const N: usize>(values: impl LabelValues<N>) -> Vec<String> {
+        values
+            .texts()
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect()
     }
 
     #[test]
-    fn keys_separate_values() {
-        assert_ne!(key(("ab", "c")), key(("a", "bc")));
-        assert_ne!(key(("", "x")), key(("x", "")));
-        assert_eq!(key(("GET", 200_u16, true)), b"GET\xff200\xfftrue\xff");
-    }
-
-    #[test]
-    fn long_keys_spill_to_the_heap() {
-        let long = "x".repeat(500);
-        let k = key((long.as_str(), "tail"));
-        assert_eq!(k.len(), 500 + 1 + 4 + 1);
-        let values: Vec<&str> = key_values(&k).collect();
-        assert_eq!(values, [long.as_str(), "tail"]);
-    }
-
-    #[test]
-    fn empty_values_round_trip() {
-        let k = key(("", ""));
-        assert_eq!(key_values(&k).collect::<Vec<_>>(), ["", ""]);
+    fn every_kind_of_value_as_text() {
+        assert_eq!(
+            texts(("GET", 200_u16, true, 'x', i128::MIN)),
+            [
+                "GET",
+                "200",
+                "true",
+                "x",
+                "-170141183460469231731687303715884105728"
+            ]
+        );
+        assert_eq!(texts([String::from("a"), String::new()]), ["a", ""]);
+        assert_eq!(
+            texts((Cow::Borrowed("c"), Box::<str>::from("d"))),
+            ["c", "d"]
+        );
+        assert_eq!(LabelText::copied(&"é".repeat(30)).as_str(), "é".repeat(30));
     }
 }

@@ -73,7 +73,7 @@ pub use histogram::{
 };
 pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
 pub use instrument::CallResult;
-pub use label::{FixedLabelValue, FixedLabelValues, LabelBuf, LabelValue, LabelValues};
+pub use label::{FixedLabelValue, FixedLabelValues, LabelText, LabelValue, LabelValues};
 pub use metric::{Collect, EncodeMetric, Metric, Series};
 pub use registry::{GatherError, RegistrationError, Registry};
 pub use time::{process_start_time, unix_time};

@@ -104,8 +104,8 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         #[automatically_derived]
         impl #impl_generics #p::LabelValue for #ident #type_generics #where_clause {
             #[inline]
-            fn write_label_value(&self, out: &mut #p::LabelBuf) {
-                out.push_str(<Self as #p::FixedLabelValue>::VALUES[#p::FixedLabelValue::index(self)]);
+            fn label_text(&self) -> #p::LabelText<'_> {
+                #p::LabelText::from(<Self as #p::FixedLabelValue>::VALUES[#p::FixedLabelValue::index(self)])
             }
         }
 
