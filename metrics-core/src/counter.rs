@@ -50,64 +50,13 @@ impl Counter {
         }
     }
 
-    /// Adds one.
     #[inline]
-    pub fn inc(&self) {
-        self.int.fetch_add(1, Relaxed);
+    fn int_cell(&self) -> &AtomicU64 {
+        &self.int
     }
 
-    /// Adds an integer amount.
-    #[inline]
-    pub fn inc_by_u64(&self, amount: u64) {
-        self.int.fetch_add(amount, Relaxed);
-    }
-
-    /// Adds `amount`.
-    ///
-    /// # Panics
-    ///
-    /// If `amount` is negative (as the Go and Python clients refuse it) or NaN (which
-    /// both let through, leaving the counter NaN for good); use
-    /// [`try_inc_by`](Self::try_inc_by) to get an error instead.
-    ///
-    /// ```should_panic
-    /// promlink_core::Counter::new().inc_by(-1.0); // panics: counters can only increase
-    /// ```
-    #[inline]
-    #[track_caller]
-    pub fn inc_by(&self, amount: f64) {
-        if let Err(e) = self.try_inc_by(amount) {
-            panic!("{e}");
-        }
-    }
-
-    /// Adds `amount`, or returns an error when it is negative or NaN.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidIncrement`] for a negative or NaN `amount`; the counter is unchanged.
-    ///
-    /// ```
-    /// let c = promlink_core::Counter::new();
-    /// assert!(c.try_inc_by(f64::NAN).is_err());
-    /// assert!(c.try_inc_by(2.0).is_ok());
-    /// ```
-    #[inline]
-    pub fn try_inc_by(&self, amount: f64) -> Result<(), InvalidIncrement> {
-        match Increment::of(amount)? {
-            Increment::Int(n) => self.inc_by_u64(n),
-            Increment::Float(x) => add_f64(&self.float_bits, x),
-        }
-        Ok(())
-    }
-
-    /// The current total.
-    pub fn get(&self) -> f64 {
-        self.value().as_f64()
-    }
-
-    fn value(&self) -> Value {
-        total(self.int.load(Relaxed), &self.float_bits)
+    fn int_total(&self) -> u64 {
+        self.int.load(Relaxed)
     }
 }
 
@@ -189,7 +138,7 @@ impl ShardedCounter {
 
     /// This thread's stripe: threads take stripes in turn as they first increment one.
     #[inline]
-    fn stripe(&self) -> &AtomicU64 {
+    fn int_cell(&self) -> &AtomicU64 {
         thread_local! {
             static STRIPE: core::cell::Cell<usize> = const { core::cell::Cell::new(usize::MAX) };
         }
@@ -207,55 +156,10 @@ impl ShardedCounter {
         &self.stripes[index % STRIPES].0
     }
 
-    /// Adds one.
-    #[inline]
-    pub fn inc(&self) {
-        self.stripe().fetch_add(1, Relaxed);
-    }
-
-    /// Adds an integer amount.
-    #[inline]
-    pub fn inc_by_u64(&self, amount: u64) {
-        self.stripe().fetch_add(amount, Relaxed);
-    }
-
-    /// Adds `amount`.
-    ///
-    /// # Panics
-    ///
-    /// As [`Counter::inc_by`]: if `amount` is negative or NaN.
-    #[inline]
-    #[track_caller]
-    pub fn inc_by(&self, amount: f64) {
-        if let Err(e) = self.try_inc_by(amount) {
-            panic!("{e}");
-        }
-    }
-
-    /// Adds `amount`, or returns an error when it is negative or NaN.
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidIncrement`] for a negative or NaN `amount`; the counter is unchanged.
-    #[inline]
-    pub fn try_inc_by(&self, amount: f64) -> Result<(), InvalidIncrement> {
-        match Increment::of(amount)? {
-            Increment::Int(n) => self.inc_by_u64(n),
-            Increment::Float(x) => add_f64(&self.float_bits, x),
-        }
-        Ok(())
-    }
-
-    /// The current total.
-    pub fn get(&self) -> f64 {
-        self.value().as_f64()
-    }
-
-    fn value(&self) -> Value {
-        let int = self.stripes.iter().fold(0_u64, |sum, stripe| {
+    fn int_total(&self) -> u64 {
+        self.stripes.iter().fold(0_u64, |sum, stripe| {
             sum.wrapping_add(stripe.0.load(Relaxed))
-        });
-        total(int, &self.float_bits)
+        })
     }
 }
 
@@ -267,9 +171,67 @@ pub(crate) fn add_f64(cell: &AtomicU64, amount: f64) {
     });
 }
 
-/// Both counters encode alike.
-macro_rules! counter_series {
+/// What both counters offer, alike but for where integers are added (`int_cell`) and
+/// how they are totalled (`int_total`).
+macro_rules! counter_api {
     ($($counter:ident),+) => {$(
+        impl $counter {
+            /// Adds one.
+            #[inline]
+            pub fn inc(&self) {
+                self.int_cell().fetch_add(1, Relaxed);
+            }
+
+            /// Adds an integer amount.
+            #[inline]
+            pub fn inc_by_u64(&self, amount: u64) {
+                self.int_cell().fetch_add(amount, Relaxed);
+            }
+
+            /// Adds `amount`.
+            ///
+            /// # Panics
+            ///
+            /// If `amount` is negative (as the Go and Python clients refuse it) or NaN
+            /// (which both let through, leaving the counter NaN for good); use
+            /// [`try_inc_by`](Self::try_inc_by) to get an error instead.
+            ///
+            #[doc = concat!("```should_panic\npromlink_core::", stringify!($counter), "::new().inc_by(-1.0); // panics: counters can only increase\n```")]
+            #[inline]
+            #[track_caller]
+            pub fn inc_by(&self, amount: f64) {
+                if let Err(e) = self.try_inc_by(amount) {
+                    panic!("{e}");
+                }
+            }
+
+            /// Adds `amount`, or returns an error when it is negative or NaN.
+            ///
+            /// # Errors
+            ///
+            /// [`InvalidIncrement`] for a negative or NaN `amount`; the counter is
+            /// unchanged.
+            ///
+            #[doc = concat!("```\nlet c = promlink_core::", stringify!($counter), "::new();\nassert!(c.try_inc_by(f64::NAN).is_err());\nassert!(c.try_inc_by(2.0).is_ok());\n```")]
+            #[inline]
+            pub fn try_inc_by(&self, amount: f64) -> Result<(), InvalidIncrement> {
+                match Increment::of(amount)? {
+                    Increment::Int(n) => self.inc_by_u64(n),
+                    Increment::Float(x) => add_f64(&self.float_bits, x),
+                }
+                Ok(())
+            }
+
+            /// The current total.
+            pub fn get(&self) -> f64 {
+                self.value().as_f64()
+            }
+
+            fn value(&self) -> Value {
+                total(self.int_total(), &self.float_bits)
+            }
+        }
+
         impl Series for $counter {
             const KIND: MetricType = MetricType::Counter;
             type Shared = ();
@@ -294,7 +256,7 @@ macro_rules! counter_series {
     )+};
 }
 
-counter_series!(Counter, ShardedCounter);
+counter_api!(Counter, ShardedCounter);
 
 #[cfg(test)]
 mod tests {
