@@ -15,6 +15,9 @@ use axum::Router;
 use promlink::tower::MetricsLayer;
 use promlink::{counted, declare_metrics};
 
+#[path = "support/cli.rs"]
+mod cli;
+
 declare_metrics! {
     /// Orders looked up, by whether the store had them.
     pub counter ORDER_LOOKUPS_TOTAL { found: bool };
@@ -52,13 +55,8 @@ pub fn app() -> Router {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let listen = args
-        .iter()
-        .position(|a| a == "--listen")
-        .and_then(|i| args.get(i + 1))
-        .map_or("127.0.0.1:3000", String::as_str);
-    let listener = match tokio::net::TcpListener::bind(listen).await {
+    let listen = cli::options("127.0.0.1:3000").listen;
+    let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(listener) => listener,
         Err(e) => {
             eprintln!("cannot listen on {listen}: {e}");

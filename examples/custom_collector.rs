@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use promlink::{CollectError, Collector, MetricFamily, MetricType, Registry, SeriesValue};
 
+#[path = "support/cli.rs"]
+mod cli;
+
 /// A stand-in for a job queue the service does not own: depths and totals live there,
 /// and the collector asks for them when Prometheus scrapes.
 #[derive(Default)]
@@ -79,36 +82,16 @@ impl Collector for JobQueueCollector {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let listen = args
-        .iter()
-        .position(|a| a == "--listen")
-        .and_then(|i| args.get(i + 1))
-        .map_or("127.0.0.1:8001", String::as_str);
+    let options = cli::options("127.0.0.1:8001");
     let queue = Arc::new(JobQueue::default());
     Registry::global().register_collector(Arc::new(JobQueueCollector(queue.clone())));
 
     queue.enqueue("emails", 12);
     queue.enqueue("reports", 3);
     queue.work("emails", 5);
-    if args.iter().any(|a| a == "--print") {
-        print!(
-            "{}",
-            Registry::global().encode_to_string(promlink::Format::Text)
-        );
+    let Some(_server) = cli::print_or_serve(&options) else {
         return;
-    }
-    let server = match promlink::start_http_server(listen) {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("cannot listen on {listen}: {e}");
-            std::process::exit(1);
-        }
     };
-    println!(
-        "serving metrics on http://{}/metrics (Ctrl-C to stop)",
-        server.local_addr()
-    );
     loop {
         std::thread::sleep(Duration::from_secs(1));
         queue.enqueue("emails", 3);

@@ -6,7 +6,10 @@
 //! exposition (text format 0.0.4) to stdout and exits; pipe it into
 //! `promtool check metrics`. Add `--openmetrics` for OpenMetrics 1.0.0.
 
-use promlink::{counted, declare_metrics, timed, Format, Registry};
+use promlink::{counted, declare_metrics, timed};
+
+#[path = "support/cli.rs"]
+mod cli;
 
 declare_metrics! {
     /// Total HTTP requests.
@@ -82,40 +85,12 @@ impl Traffic {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let format = if args.iter().any(|a| a == "--openmetrics") {
-        Format::OpenMetrics
-    } else {
-        Format::Text
-    };
-    let listen = args
-        .iter()
-        .position(|a| a == "--listen")
-        .and_then(|i| args.get(i + 1))
-        .map_or("127.0.0.1:8000", String::as_str);
-    if let Err(errors) = Registry::global().check() {
-        for e in errors {
-            eprintln!("{e}");
-        }
-        std::process::exit(1);
-    }
+    let options = cli::options("127.0.0.1:8000");
     let mut traffic = Traffic(0x2545_f491_4f6c_dd1d);
     traffic.burst(1000);
-    if args.iter().any(|a| a == "--print") {
-        print!("{}", Registry::global().encode_to_string(format));
+    let Some(_server) = cli::print_or_serve(&options) else {
         return;
-    }
-    let server = match promlink::start_http_server(listen) {
-        Ok(server) => server,
-        Err(e) => {
-            eprintln!("cannot listen on {listen}: {e}");
-            std::process::exit(1);
-        }
     };
-    println!(
-        "serving metrics on http://{}/metrics (Ctrl-C to stop)",
-        server.local_addr()
-    );
     loop {
         std::thread::sleep(std::time::Duration::from_secs(1));
         traffic.burst(50);
