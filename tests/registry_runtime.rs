@@ -107,6 +107,31 @@ fn runtime_conflicts_are_refused_and_unregister_frees_the_name() {
         error.to_string().contains("constant and variable labels"),
         "{error}"
     );
+    let refused = |metric: Arc<dyn Collect>| registry.register(metric).unwrap_err().to_string();
+    let help = refused(Arc::new(Metric::new(
+        "jobs_total",
+        "Other jobs.",
+        Counter::new(),
+    )));
+    assert!(
+        help.contains(r#"with help "Jobs." and with help "Other jobs.""#),
+        "{help}"
+    );
+    let labels = refused(Arc::new(Metric::new(
+        "jobs_total",
+        "Jobs.",
+        Family::new(["queue"], Counter::new()),
+    )));
+    assert!(labels.contains("constant and variable labels"), "{labels}");
+    registry
+        .register(Arc::new(
+            Metric::new("wait_seconds", "Waiting.", Gauge::new()).with_unit("seconds"),
+        ))
+        .unwrap();
+    let unit = refused(Arc::new(
+        Metric::new("wait_seconds", "Waiting.", Gauge::new()).with_const_labels(&[("queue", "b")]),
+    ));
+    assert!(unit.contains("with unit"), "{unit}");
     let error = registry
         .register(Arc::new(Metric::new("jobs_total", "Jobs.", Counter::new())))
         .unwrap_err();
