@@ -14,7 +14,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{oneshot, watch, Semaphore};
 
 use crate::http::{metrics_response, plain};
 use crate::Registry;
@@ -67,7 +67,8 @@ impl MetricsServer {
         self.local_addr
     }
 
-    /// Stops accepting, lets the connections in progress end, and waits for the thread.
+    /// Stops accepting, lets the requests in progress end (for up to 5 seconds; idle
+    /// kept-alive connections are closed), and waits for the thread.
     pub fn stop(self) {
         let _ = self.shutdown.send(());
         let _ = self.thread.join();
@@ -143,18 +144,20 @@ async fn serve(
     options: Arc<ServerOptions>,
     mut stopped: oneshot::Receiver<()>,
 ) {
-    let permits = Arc::new(Semaphore::new(options.max_connections.max(1)));
+    let max_connections = options.max_connections.max(1);
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let (closing, closing_signal) = watch::channel(false);
     loop {
         // A permit before `accept`: beyond the bound, connections wait in the kernel.
         let permit = tokio::select! {
-            _ = &mut stopped => return,
+            _ = &mut stopped => break,
             permit = Arc::clone(&permits).acquire_owned() => match permit {
                 Ok(permit) => permit,
-                Err(_) => return,
+                Err(_) => break,
             },
         };
         let accepted = tokio::select! {
-            _ = &mut stopped => return,
+            _ = &mut stopped => break,
             accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else {
@@ -163,6 +166,7 @@ async fn serve(
             continue;
         };
         let options = Arc::clone(&options);
+        let mut closing_signal = closing_signal.clone();
         tokio::spawn(async move {
             let _permit = permit;
             let service_options = Arc::clone(&options);
@@ -175,10 +179,28 @@ async fn serve(
                 .header_read_timeout(options.header_timeout)
                 .max_buf_size(options.max_header_bytes.max(8192))
                 .serve_connection(TokioIo::new(stream), service);
-            let _ = tokio::time::timeout(options.connection_timeout, connection).await;
+            tokio::pin!(connection);
+            let served = async {
+                tokio::select! {
+                    _ = connection.as_mut() => {}
+                    _ = closing_signal.changed() => {
+                        // Finish the request in progress, close an idle keep-alive.
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.as_mut().await;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(options.connection_timeout, served).await;
         });
     }
+    // Stopping: connections finish what they serve, for up to `SHUTDOWN_GRACE`.
+    let _ = closing.send(true);
+    let every_permit = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, permits.acquire_many(every_permit)).await;
 }
+
+/// How long [`MetricsServer::stop`] waits for the connections in progress.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn respond(
     options: &ServerOptions,

@@ -257,15 +257,17 @@ where
         let method = method_label(request.method());
         let in_flight = self.layer.metrics.in_flight.labels((method, &*endpoint));
         in_flight.inc();
+        // The guard exists before the inner call, so that a panic there leaves the gauge too.
+        let record = Record {
+            metrics: self.layer.metrics.clone(),
+            method,
+            endpoint,
+            in_flight,
+            started: Instant::now(),
+        };
         ResponseFuture {
             inner: self.inner.call(request),
-            record: Some(Record {
-                metrics: self.layer.metrics.clone(),
-                method,
-                endpoint,
-                in_flight,
-                started: Instant::now(),
-            }),
+            record: Some(record),
         }
     }
 }

@@ -237,3 +237,46 @@ fn the_families_are_registered_all_or_none() {
         "# HELP http_requests_in_flight Mine.\n# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 0.0\n"
     );
 }
+
+/// A service that panics in `call`, before it returns a future.
+#[derive(Clone)]
+struct PanicsInCall;
+
+impl Service<Request<()>> for PanicsInCall {
+    type Response = axum::http::Response<()>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<()>) -> Self::Future {
+        panic!("the inner service broke");
+    }
+}
+
+#[test]
+fn a_panic_in_the_inner_call_leaves_the_in_flight_gauge() {
+    let registry = Registry::new();
+    let layer = MetricsLayer::with_metrics(HttpMetrics::register(&registry).unwrap());
+    let mut service = layer.layer(PanicsInCall);
+    for _ in 0..3 {
+        let mut request = Request::get("/x").body(()).unwrap();
+        request.extensions_mut().insert(RouteTemplate::new("/x"));
+        let call = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            drop(service.call(request));
+        }));
+        assert!(call.is_err());
+    }
+    assert_eq!(
+        registry.get_sample_value(
+            "http_requests_in_flight",
+            &[("method", "GET"), ("endpoint", "/x")]
+        ),
+        Some(0.0)
+    );
+}

@@ -285,3 +285,35 @@ fn hostile_clients_do_not_stop_good_scrapes() {
     assert!(grown < 8 * 1024 * 1024, "the process grew by {grown} bytes");
     server.stop();
 }
+
+#[test]
+fn stop_lets_the_request_in_progress_finish_and_closes_idle_connections() {
+    let (server, _) = server(Duration::from_secs(30));
+    let addr = server.local_addr();
+    let mut idle = TcpStream::connect(addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    idle.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .unwrap();
+    let mut answer = [0; 4096];
+    assert!(idle.read(&mut answer).unwrap() > 0, "the kept-alive answer");
+
+    // Half a request when the server is told to stop; the rest after.
+    let mut busy = TcpStream::connect(addr).unwrap();
+    busy.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    busy.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_millis(200));
+    busy.write_all(b"Connection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    busy.read_to_end(&mut raw)
+        .expect("the answer to the request in progress");
+    assert_valid_text(&parse(&raw));
+
+    // The idle kept-alive connection is closed, not left to its header timeout.
+    assert_eq!(idle.read(&mut answer).unwrap_or(0), 0, "closed");
+    stopping.join().unwrap();
+}

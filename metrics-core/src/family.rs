@@ -34,6 +34,11 @@ impl ValueHasher {
             // and only the comparison of the label text tells label sets apart.
             return 0;
         }
+        self.hash_texts(texts)
+    }
+
+    #[inline]
+    fn hash_texts(&self, texts: &[LabelText<'_>]) -> u64 {
         let mut hash = self.seed;
         for text in texts {
             let bytes = text.as_str().as_bytes();
@@ -49,8 +54,9 @@ impl ValueHasher {
                 .iter()
                 .rev()
                 .fold(0, |word, &byte| word << 8 | u64::from(byte));
-            // The length ends each value: ("ab", "c") and ("a", "bc") hash apart.
-            hash = self.mix(hash ^ tail, bytes.len() as u64);
+            // The length ends each value, in a mix of its own: ("ab", "c") and ("a", "bc")
+            // hash apart, and no tail can cancel a length.
+            hash = self.mix(self.mix(hash, tail), bytes.len() as u64);
         }
         hash
     }
@@ -447,6 +453,32 @@ mod tests {
         assert!(f.remove(("GET", "500")));
         assert!(!f.remove(("GET", "500")));
         assert_eq!(f.labels(("GET", "200")).get(), 1.0);
+    }
+
+    #[test]
+    fn short_values_do_not_collide_by_construction() {
+        let hasher = ValueHasher::new();
+        let values = [
+            "",
+            "\x01",
+            "\x02\0",
+            "\x03\0\0",
+            "\x07\0\0\0\0\0\0",
+            "12345678",
+            "12345678\x01",
+            "a",
+            "ab",
+            "abc",
+        ];
+        let mut hashes: Vec<u64> = values
+            .iter()
+            .map(|v| hasher.hash_texts(&[LabelText::from(*v)]))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), values.len());
+        let split = |a: &str, b: &str| hasher.hash_texts(&[LabelText::from(a), LabelText::from(b)]);
+        assert_ne!(split("ab", "c"), split("a", "bc"));
     }
 
     #[test]

@@ -522,10 +522,14 @@ impl Registry {
                             .is_some_and(|suffix| wanted.strip_suffix(suffix) == Some(name))
                 })
         };
+        // A conflict is reported when its name is selected, whichever type it is written as.
+        let conflict_selected =
+            |name: &str| selected(name, MetricType::Counter) || selected(name, MetricType::Info);
         let mut errors = GatherError {
             problems: self
                 .startup_errors
                 .iter()
+                .filter(|conflict| conflict_selected(conflict.name()))
                 .map(ToString::to_string)
                 .collect(),
         };
