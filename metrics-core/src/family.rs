@@ -49,14 +49,14 @@ impl ValueHasher {
                     u64::from_le_bytes(word.try_into().unwrap_or_default()),
                 );
             }
+            // The last word: the 0 to 7 bytes left, and the length in the top byte, so
+            // that ("ab", "c") and ("a", "bc") hash apart and no tail cancels a length.
             let tail = words
                 .remainder()
                 .iter()
                 .rev()
                 .fold(0, |word, &byte| word << 8 | u64::from(byte));
-            // The length ends each value, in a mix of its own: ("ab", "c") and ("a", "bc")
-            // hash apart, and no tail can cancel a length.
-            hash = self.mix(self.mix(hash, tail), bytes.len() as u64);
+            hash = self.mix(hash, tail | (bytes.len() as u64) << 56);
         }
         hash
     }
@@ -193,8 +193,23 @@ fn renders_as(rendered: &[u8], names: &[&'static str], texts: &[LabelText<'_>]) 
 /// What follows `text`, escaped as a label value, at the start of `bytes`, if it is there.
 #[inline]
 fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
+    // Eight bytes at a time while they need no escaping (most text), then byte by byte.
+    let mut words = text.chunks_exact(8);
     let mut at = 0;
-    for &byte in text {
+    let mut rest = text;
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().ok()?);
+        if has_byte(word, b'\\') || has_byte(word, b'"') || has_byte(word, b'\n') {
+            break;
+        }
+        let theirs = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
+        if theirs != word {
+            return None;
+        }
+        at += 8;
+        rest = &rest[8..];
+    }
+    for &byte in rest {
         let escaped = match byte {
             b'\\' => b'\\',
             b'"' => b'"',
@@ -213,6 +228,15 @@ fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
         at += 2;
     }
     bytes.get(at..)
+}
+
+/// Whether one of the eight bytes of `word` is `byte` (the classic zero-byte test).
+#[inline]
+fn has_byte(word: u64, byte: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_where_equal = word ^ (ONES * u64::from(byte));
+    zero_where_equal.wrapping_sub(ONES) & !zero_where_equal & HIGHS != 0
 }
 
 /// A handle to one child of a [`Family`]; dereferences to the child's metric.
@@ -479,6 +503,25 @@ mod tests {
         assert_eq!(hashes.len(), values.len());
         let split = |a: &str, b: &str| hasher.hash_texts(&[LabelText::from(a), LabelText::from(b)]);
         assert_ne!(split("ab", "c"), split("a", "bc"));
+    }
+
+    #[test]
+    fn escaped_comparison_word_by_word() {
+        let text = "0123456789abcdef\"long\\value\nwith escapes after sixteen plain bytes";
+        let mut rendered = Vec::new();
+        crate::encoding::render_label_pairs(&mut rendered, [("a", text)]);
+        let after_name = &rendered[3..];
+        assert_eq!(strip_escaped(after_name, text.as_bytes()), Some(&b"\""[..]));
+        for cut in 0..text.len() {
+            let shorter = &text.as_bytes()[..cut];
+            assert_ne!(
+                strip_escaped(after_name, shorter),
+                Some(&b"\""[..]),
+                "{cut}"
+            );
+        }
+        assert!(has_byte(u64::from_le_bytes(*b"abcdefg\""), b'"'));
+        assert!(!has_byte(u64::from_le_bytes(*b"abcdefgh"), b'"'));
     }
 
     #[test]
