@@ -156,6 +156,20 @@ impl<'a> SeriesEncoder<'a> {
         extra: Option<(&str, &[u8])>,
         value: Value,
     ) {
+        self.sample_with(suffix, labels, extra, |out| match value {
+            Value::Int(v) => float::write_u64(out, v),
+            Value::Float(v) => write_float(out, v),
+        });
+    }
+
+    /// [`sample`](Self::sample) with the value written by `write_value`.
+    fn sample_with(
+        &mut self,
+        suffix: &str,
+        labels: &[u8],
+        extra: Option<(&str, &[u8])>,
+        write_value: impl FnOnce(&mut Vec<u8>),
+    ) {
         let out = &mut *self.out;
         out.extend_from_slice(self.series.name.as_bytes());
         out.extend_from_slice(suffix.as_bytes());
@@ -178,10 +192,7 @@ impl<'a> SeriesEncoder<'a> {
             out.push(b'}');
         }
         out.push(b' ');
-        match value {
-            Value::Int(v) => float::write_u64(out, v),
-            Value::Float(v) => write_float(out, v),
-        }
+        write_value(out);
         out.push(b'\n');
     }
 
@@ -220,7 +231,15 @@ impl<'a> SeriesEncoder<'a> {
     /// client), so there it writes nothing.
     pub(crate) fn write_created(&mut self, labels: &[u8], created: f64) {
         if self.format == Format::OpenMetrics {
-            self.sample("_created", labels, None, Value::Float(created));
+            // A time needs no canonical spelling, only an exact one: ryu's shortest
+            // round-trip digits, as they come (`1795627490.7719731`), a third of the cost.
+            self.sample_with("_created", labels, None, |out| {
+                if created.is_finite() {
+                    out.extend_from_slice(ryu::Buffer::new().format_finite(created).as_bytes());
+                } else {
+                    write_float(out, created);
+                }
+            });
         }
     }
 }
