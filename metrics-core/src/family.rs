@@ -41,7 +41,7 @@ impl ValueHasher {
     fn hash_texts(&self, texts: &[LabelText<'_>]) -> u64 {
         let mut hash = self.seed;
         for text in texts {
-            let bytes = text.as_str().as_bytes();
+            let bytes = text.as_bytes();
             let mut words = bytes.chunks_exact(8);
             for word in &mut words {
                 hash = self.mix(
@@ -181,7 +181,7 @@ fn renders_as(rendered: &[u8], names: &[&'static str], texts: &[LabelText<'_>]) 
         let skip = usize::from(label > 0) + name.len() + 2;
         match rest
             .get(skip..)
-            .and_then(|after| strip_escaped(after, text.as_str().as_bytes()))
+            .and_then(|after| strip_escaped(after, text.as_bytes()))
         {
             Some([b'"', tail @ ..]) => rest = tail,
             _ => return false,

@@ -63,6 +63,17 @@ impl LabelText<'_> {
         }
     }
 
+    /// The text's bytes (without the UTF-8 check [`as_str`](Self::as_str) makes of
+    /// formatted text: lookups only hash and compare them).
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Text::Borrowed(text) => text.as_bytes(),
+            Text::Inline(bytes, len) => &bytes[..usize::from(*len)],
+            Text::Owned(text) => text.as_bytes(),
+        }
+    }
+
     /// The text.
     #[inline]
     pub fn as_str(&self) -> &str {
