@@ -154,27 +154,10 @@ async fn any_tower_service_with_its_own_registry() {
         request
     };
 
-    service
-        .ready()
-        .await
-        .unwrap()
-        .call(request("/users/7", Some("/users/:id")))
-        .await
-        .unwrap();
-    service
-        .ready()
-        .await
-        .unwrap()
-        .call(request("/broken", Some("/broken")))
-        .await
-        .unwrap_err();
-    service
-        .ready()
-        .await
-        .unwrap()
-        .call(request("/users/7/avatar", None))
-        .await
-        .unwrap();
+    let send = |path, template| service.clone().oneshot(request(path, template));
+    send("/users/7", Some("/users/:id")).await.unwrap();
+    send("/broken", Some("/broken")).await.unwrap_err();
+    send("/users/7/avatar", None).await.unwrap();
     // A request whose client goes away: in flight while pending, then not counted.
     let hanging = service
         .ready()

@@ -66,14 +66,9 @@ fn prometheus_reads_the_axum_apps_request_metrics() {
     let elapsed = started.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(1500));
 
-    assert_eq!(prometheus.scalar("up{job=\"promlink\"}"), 1.0);
-    assert_eq!(
-        prometheus.metadata("http_requests_total"),
-        ("counter".to_owned(), "Total HTTP requests.".to_owned())
-    );
-    assert_eq!(
-        prometheus.metadata("http_request_duration_seconds").0,
-        "histogram"
+    prometheus.assert_up_with_metadata(
+        "Total HTTP requests.",
+        "HTTP request duration in seconds, until the response head.",
     );
 
     let window = "[6s] offset 2s";

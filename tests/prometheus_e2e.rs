@@ -53,18 +53,7 @@ fn prometheus_scrapes_and_answers_the_seeds_queries() {
     // Let the last traffic be scraped.
     std::thread::sleep(Duration::from_millis(1500));
 
-    assert_eq!(prometheus.scalar("up{job=\"promlink\"}"), 1.0);
-    assert_eq!(
-        prometheus.metadata("http_requests_total"),
-        ("counter".to_owned(), "Total HTTP requests.".to_owned())
-    );
-    assert_eq!(
-        prometheus.metadata("http_request_duration_seconds"),
-        (
-            "histogram".to_owned(),
-            "Request duration in seconds.".to_owned()
-        )
-    );
+    prometheus.assert_up_with_metadata("Total HTTP requests.", "Request duration in seconds.");
 
     // Six seconds of steady traffic, ending two seconds before now: well inside the nine
     // seconds driven, and wide enough for six scrapes.

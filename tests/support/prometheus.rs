@@ -127,4 +127,19 @@ impl Prometheus {
             entry[0]["help"].as_str().unwrap().to_owned(),
         )
     }
+
+    /// The seed's checks before its queries: the target is up, and the metadata API
+    /// reports `http_requests_total` as a counter with `requests_help` and
+    /// `http_request_duration_seconds` as a histogram with `duration_help`.
+    pub fn assert_up_with_metadata(&self, requests_help: &str, duration_help: &str) {
+        assert_eq!(self.scalar("up{job=\"promlink\"}"), 1.0);
+        assert_eq!(
+            self.metadata("http_requests_total"),
+            ("counter".to_owned(), requests_help.to_owned())
+        );
+        assert_eq!(
+            self.metadata("http_request_duration_seconds"),
+            ("histogram".to_owned(), duration_help.to_owned())
+        );
+    }
 }
