@@ -101,8 +101,9 @@ impl fmt::Debug for LabelText<'_> {
 /// Sealed: a key must hold exactly `N` values, so only these implementations exist;
 /// implement [`LabelValue`] for your own types.
 pub trait LabelValues<const N: usize>: crate::sealed::Values<N> {
-    /// Every value's text, in order.
-    fn texts(&self) -> [LabelText<'_>; N];
+    /// Calls `f` with every value's text (UTF-8), in order: the text stays where the values
+    /// hold it, or on this call's stack.
+    fn with_texts<R>(&self, f: impl FnOnce(&[&[u8]; N]) -> R) -> R;
 }
 
 /// A label value type with a fixed, known set of values (`bool`, or an enum deriving
@@ -265,15 +266,16 @@ impl<T: LabelValue, const N: usize> crate::sealed::Values<N> for [T; N] {}
 impl<T: LabelValue, const N: usize> crate::sealed::Values<N> for &[T; N] {}
 impl<T: LabelValue, const N: usize> LabelValues<N> for [T; N] {
     #[inline]
-    fn texts(&self) -> [LabelText<'_>; N] {
-        core::array::from_fn(|i| self[i].label_text())
+    fn with_texts<R>(&self, f: impl FnOnce(&[&[u8]; N]) -> R) -> R {
+        let texts: [LabelText<'_>; N] = core::array::from_fn(|i| self[i].label_text());
+        f(&texts.each_ref().map(LabelText::as_bytes))
     }
 }
 
 impl<T: LabelValue, const N: usize> LabelValues<N> for &[T; N] {
     #[inline]
-    fn texts(&self) -> [LabelText<'_>; N] {
-        (*self).texts()
+    fn with_texts<R>(&self, f: impl FnOnce(&[&[u8]; N]) -> R) -> R {
+        (*self).with_texts(f)
     }
 }
 
@@ -282,8 +284,11 @@ macro_rules! tuple_label_values {
         impl<$($t: LabelValue),+> crate::sealed::Values<$n> for ($($t,)+) {}
         impl<$($t: LabelValue),+> LabelValues<$n> for ($($t,)+) {
             #[inline]
-            fn texts(&self) -> [LabelText<'_>; $n] {
-                [$( self.$i.label_text() ),+]
+            fn with_texts<R>(&self, f: impl FnOnce(&[&[u8]; $n]) -> R) -> R {
+                // One local per value, not an array of them: the compiler keeps each
+                // borrowed text in registers.
+                let texts = ($( self.$i.label_text(), )+);
+                f(&[$( texts.$i.as_bytes() ),+])
             }
         }
     )*};
@@ -309,11 +314,12 @@ mod tests {
 
     #[allow(clippy::needless_pass_by_value)]
     fn texts<const N: usize>(values: impl LabelValues<N>) -> Vec<String> {
-        values
-            .texts()
-            .iter()
-            .map(|t| t.as_str().to_owned())
-            .collect()
+        values.with_texts(|texts| {
+            texts
+                .iter()
+                .map(|t| String::from_utf8(t.to_vec()).unwrap())
+                .collect()
+        })
     }
 
     #[test]

@@ -3,8 +3,6 @@
 
 use core::hash::{BuildHasher, Hasher};
 
-use crate::label::LabelText;
-
 /// Hashes label values where they are: a folded multiply over 8-byte words (as foldhash
 /// and wyhash do), keyed with random seeds per family, so that values a client chooses
 /// cannot be made to collide on purpose.
@@ -23,20 +21,19 @@ impl ValueHasher {
     }
 
     #[inline]
-    pub(super) fn hash(&self, texts: &[LabelText<'_>]) -> u64 {
+    pub(super) fn hash(&self, values: &[&[u8]]) -> u64 {
         if cfg!(test) {
             // Unit tests hash every label set alike, so that every lookup meets collisions
             // and only the comparison of the label text tells label sets apart.
             return 0;
         }
-        self.hash_texts(texts)
+        self.hash_values(values)
     }
 
     #[inline]
-    pub(super) fn hash_texts(&self, texts: &[LabelText<'_>]) -> u64 {
+    pub(super) fn hash_values(&self, values: &[&[u8]]) -> u64 {
         let mut hash = self.seed;
-        for text in texts {
-            let bytes = text.as_bytes();
+        for bytes in values {
             let mut words = bytes.chunks_exact(8);
             for word in &mut words {
                 hash = self.mix(
@@ -87,16 +84,47 @@ impl Hasher for Prehashed {
 }
 
 /// Whether `rendered` (as [`render_label_pairs`] writes it for label names `names`) holds
-/// exactly `texts`.
+/// exactly `values`.
 #[inline]
-pub(super) fn renders_as(rendered: &[u8], names: &[&'static str], texts: &[LabelText<'_>]) -> bool {
-    let mut rest = rendered;
-    for (label, (name, text)) in names.iter().zip(texts).enumerate() {
+pub(super) fn renders_as<const N: usize>(
+    rendered: &[u8],
+    names: &[&'static str; N],
+    values: &[&[u8]; N],
+) -> bool {
+    renders_plainly_as(rendered, names, values) || renders_escaped_as(rendered, names, values)
+}
+
+/// [`renders_as`] for values that need no escaping (most): each is there as it is, so the
+/// comparison is a few word compares, and no loop for values up to 16 bytes.
+#[inline]
+fn renders_plainly_as<const N: usize>(
+    rendered: &[u8],
+    names: &[&'static str; N],
+    values: &[&[u8]; N],
+) -> bool {
+    let mut at = 0;
+    for (label, (name, value)) in names.iter().zip(values).enumerate() {
         // `,` between pairs, then `name="`: alike in every child of the family.
+        at += usize::from(label > 0) + name.len() + 2;
+        let end = at + value.len();
+        match (rendered.get(at..end), rendered.get(end)) {
+            (Some(same_length), Some(b'"')) if is_plain_and_equal(value, same_length) => {}
+            _ => return false,
+        }
+        at = end + 1;
+    }
+    at == rendered.len()
+}
+
+/// [`renders_as`] byte by byte, unescaping.
+#[cold]
+fn renders_escaped_as(rendered: &[u8], names: &[&'static str], values: &[&[u8]]) -> bool {
+    let mut rest = rendered;
+    for (label, (name, value)) in names.iter().zip(values).enumerate() {
         let skip = usize::from(label > 0) + name.len() + 2;
         match rest
             .get(skip..)
-            .and_then(|after| strip_escaped(after, text.as_bytes()))
+            .and_then(|after| strip_escaped(after, value))
         {
             Some([b'"', tail @ ..]) => rest = tail,
             _ => return false,
@@ -106,25 +134,9 @@ pub(super) fn renders_as(rendered: &[u8], names: &[&'static str], texts: &[Label
 }
 
 /// What follows `text`, escaped as a label value, at the start of `bytes`, if it is there.
-#[inline]
-pub(super) fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
-    // Eight bytes at a time while they need no escaping (most text), then byte by byte.
-    let mut words = text.chunks_exact(8);
+fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
     let mut at = 0;
-    let mut rest = text;
-    for word in &mut words {
-        let word = u64::from_le_bytes(word.try_into().ok()?);
-        if has_byte(word, b'\\') || has_byte(word, b'"') || has_byte(word, b'\n') {
-            break;
-        }
-        let theirs = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
-        if theirs != word {
-            return None;
-        }
-        at += 8;
-        rest = &rest[8..];
-    }
-    for &byte in rest {
+    for &byte in text {
         let escaped = match byte {
             b'\\' => b'\\',
             b'"' => b'"',
@@ -143,6 +155,73 @@ pub(super) fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]
         at += 2;
     }
     bytes.get(at..)
+}
+
+/// Whether `text` needs no escaping and equals `other`, of the same length.
+///
+/// A raw newline needs no check here: `other`, rendered text, has none.
+#[inline]
+fn is_plain_and_equal(text: &[u8], other: &[u8]) -> bool {
+    let mut differ = 0;
+    let mut special = false;
+    for_each_word_pair(text, other, |ours, theirs| {
+        differ |= ours ^ theirs;
+        special |= has_byte(ours, b'\\') | has_byte(ours, b'"');
+    });
+    differ == 0 && !special
+}
+
+/// Whether `text` equals `other`, of the same length.
+#[inline]
+pub(super) fn is_equal(text: &[u8], other: &[u8]) -> bool {
+    let mut differ = 0;
+    for_each_word_pair(text, other, |ours, theirs| differ |= ours ^ theirs);
+    differ == 0
+}
+
+/// Calls `visit` with `text` and `other`, of the same length, as pairs of words that
+/// cover every byte (overlapping, short text zero-extended): no loop up to 16 bytes.
+#[inline]
+fn for_each_word_pair(text: &[u8], other: &[u8], mut visit: impl FnMut(u64, u64)) {
+    #[inline]
+    fn word(bytes: &[u8], at: usize) -> u64 {
+        bytes.get(at..at + 8).map_or(0, |word| {
+            u64::from_le_bytes(word.try_into().unwrap_or_default())
+        })
+    }
+    #[inline]
+    fn half(bytes: &[u8], at: usize) -> u64 {
+        bytes.get(at..at + 4).map_or(0, |half| {
+            u64::from(u32::from_le_bytes(half.try_into().unwrap_or_default()))
+        })
+    }
+    #[inline]
+    fn quarter(bytes: &[u8], at: usize) -> u64 {
+        bytes.get(at..at + 2).map_or(0, |quarter| {
+            u64::from(u16::from_le_bytes(quarter.try_into().unwrap_or_default()))
+        })
+    }
+    let len = text.len();
+    match len {
+        0 => {}
+        1 => visit(u64::from(text[0]), u64::from(other[0])),
+        2..4 => visit(
+            quarter(text, 0) | quarter(text, len - 2) << 16,
+            quarter(other, 0) | quarter(other, len - 2) << 16,
+        ),
+        4..8 => visit(
+            half(text, 0) | half(text, len - 4) << 32,
+            half(other, 0) | half(other, len - 4) << 32,
+        ),
+        _ => {
+            let mut at = 0;
+            while at + 8 < len {
+                visit(word(text, at), word(other, at));
+                at += 8;
+            }
+            visit(word(text, len - 8), word(other, len - 8));
+        }
+    }
 }
 
 /// Whether one of the eight bytes of `word` is `byte` (the classic zero-byte test).
@@ -175,13 +254,47 @@ mod tests {
         ];
         let mut hashes: Vec<u64> = values
             .iter()
-            .map(|v| hasher.hash_texts(&[LabelText::from(*v)]))
+            .map(|v| hasher.hash_values(&[v.as_bytes()]))
             .collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), values.len());
-        let split = |a: &str, b: &str| hasher.hash_texts(&[LabelText::from(a), LabelText::from(b)]);
+        let split = |a: &str, b: &str| hasher.hash_values(&[a.as_bytes(), b.as_bytes()]);
         assert_ne!(split("ab", "c"), split("a", "bc"));
+    }
+
+    #[test]
+    fn every_short_text_matches_only_its_own_rendering() {
+        let alphabet = ["a", "\\", "\"", "\n", ","];
+        let mut texts = vec![String::new()];
+        for length in 1..=4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .filter(|t| t.chars().count() == length - 1)
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        // The same behind seven plain bytes: through the word-wise comparison.
+        let prefixed: Vec<String> = texts.iter().map(|t| format!("abcdefg{t}")).collect();
+        for texts in [&texts, &prefixed] {
+            assert_each_matches_only_itself(texts);
+        }
+    }
+
+    fn assert_each_matches_only_itself(texts: &[String]) {
+        for rendered_text in texts {
+            let mut rendered = Vec::new();
+            crate::encoding::render_label_pairs(&mut rendered, [("a", rendered_text.as_str())]);
+            for text in texts {
+                let matched = renders_as(&rendered, &["a"], &[text.as_bytes()]);
+                assert_eq!(
+                    matched,
+                    text == rendered_text,
+                    "{text:?} against {rendered_text:?}"
+                );
+            }
+        }
     }
 
     #[test]

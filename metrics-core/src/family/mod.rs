@@ -7,12 +7,14 @@ use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
 use crate::encoding::{render_label_pairs, SeriesEncoder};
-use crate::label::{LabelText, LabelValues};
+use crate::label::LabelValues;
 use crate::metric::{EncodeMetric, Series};
 
 mod key;
+mod recent;
 
 use key::{renders_as, Prehashed, ValueHasher};
+use recent::{Identity, Remembered};
 
 /// The children, and the hasher of their label values.
 struct Children<M> {
@@ -20,6 +22,8 @@ struct Children<M> {
     /// it compares equal to a lookup by its rendered label text.
     map: papaya::HashMap<ChildKey<M>, (), BuildHasherDefault<Prehashed>>,
     values: ValueHasher,
+    /// The family as each thread's recently used children know it.
+    recent: Identity,
 }
 
 /// A metric with `N` labels: one child series of type `M` per set of label values.
@@ -77,7 +81,7 @@ impl<M> Eq for ChildKey<M> {}
 /// A lookup: label values' text with its hash, equal to the child that renders it.
 struct Query<'a, const N: usize> {
     names: &'a [&'static str; N],
-    texts: [LabelText<'a>; N],
+    values: &'a [&'a [u8]; N],
     hash: u64,
 }
 
@@ -90,7 +94,7 @@ impl<const N: usize> Hash for Query<'_, N> {
 impl<M, const N: usize> papaya::Equivalent<ChildKey<M>> for Query<'_, N> {
     #[inline]
     fn equivalent(&self, key: &ChildKey<M>) -> bool {
-        renders_as(&key.0.rendered_labels, self.names, &self.texts)
+        renders_as(&key.0.rendered_labels, self.names, self.values)
     }
 }
 
@@ -164,21 +168,8 @@ impl<M: Series, const N: usize> Family<M, N> {
                 .hasher(BuildHasherDefault::default())
                 .build(),
             values: ValueHasher::new(),
+            recent: Identity::new(),
         })
-    }
-
-    #[inline]
-    fn query<'a>(
-        &'a self,
-        children: &Children<M>,
-        values: &'a impl LabelValues<N>,
-    ) -> Query<'a, N> {
-        let texts = values.texts();
-        Query {
-            names: &self.label_names,
-            hash: children.values.hash(&texts),
-            texts,
-        }
     }
 
     /// The child for `values`, created on first use.
@@ -193,13 +184,15 @@ impl<M: Series, const N: usize> Family<M, N> {
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn labels(&self, values: impl LabelValues<N>) -> Child<M> {
         let children = self.children();
-        let query = self.query(children, &values);
-        if let Some((key, ())) = children.map.pin().get_key_value(&query) {
-            return Child {
-                inner: Arc::clone(&key.0),
-            };
-        }
-        self.insert(children, &query)
+        values.with_texts(|values| {
+            let slot = children.recent.slot(values);
+            let found = children.recent.find(slot, values, (), |(), child| Child {
+                inner: child.to_arc(),
+            });
+            found.unwrap_or_else(|()| Child {
+                inner: self.find_in_map(children, values, slot),
+            })
+        })
     }
 
     /// Calls `f` with the child for `values`, without taking a handle: the cheapest way to
@@ -214,11 +207,43 @@ impl<M: Series, const N: usize> Family<M, N> {
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn with_labels<R>(&self, values: impl LabelValues<N>, f: impl FnOnce(&M) -> R) -> R {
         let children = self.children();
-        let query = self.query(children, &values);
-        if let Some((key, ())) = children.map.pin().get_key_value(&query) {
-            return f(&key.0.metric);
+        values.with_texts(|values| {
+            let slot = children.recent.slot(values);
+            let found =
+                children
+                    .recent
+                    .find(slot, values, f, |f, child: Remembered<ChildInner<M>>| {
+                        f(&child.get().metric)
+                    });
+            found.unwrap_or_else(|f| f(&self.find_in_map(children, values, slot).metric))
+        })
+    }
+
+    /// The child for `values` from the map, created if need be, and remembered in this
+    /// thread's `slot`.
+    fn find_in_map(
+        &self,
+        children: &Children<M>,
+        values: &[&[u8]; N],
+        slot: usize,
+    ) -> Arc<ChildInner<M>> {
+        let generation = children.recent.generation();
+        let query = self.query(children, values);
+        let child = match children.map.pin().get_key_value(&query) {
+            Some((key, ())) => Arc::clone(&key.0),
+            None => self.insert(children, &query).inner,
+        };
+        children.recent.remember(slot, generation, values, &child);
+        child
+    }
+
+    #[inline]
+    fn query<'a>(&'a self, children: &Children<M>, values: &'a [&'a [u8]; N]) -> Query<'a, N> {
+        Query {
+            names: &self.label_names,
+            hash: children.values.hash(values),
+            values,
         }
-        f(&self.insert(children, &query))
     }
 
     #[cold]
@@ -229,7 +254,13 @@ impl<M: Series, const N: usize> Family<M, N> {
             self.label_names
                 .iter()
                 .copied()
-                .zip(query.texts.iter().map(LabelText::as_str)),
+                // `LabelText` comes from `&str` only.
+                .zip(
+                    query
+                        .values
+                        .iter()
+                        .map(|v| core::str::from_utf8(v).unwrap_or_default()),
+                ),
         );
         let fresh = Arc::new(ChildInner {
             metric: self.prototype.new_series(),
@@ -256,14 +287,21 @@ impl<M: Series, const N: usize> Family<M, N> {
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn remove(&self, values: impl LabelValues<N>) -> bool {
         let children = self.children();
-        let query = self.query(children, &values);
-        children.map.pin().remove(&query).is_some()
+        let removed = values.with_texts(|values| {
+            let query = self.query(children, values);
+            children.map.pin().remove(&query).is_some()
+        });
+        if removed {
+            children.recent.invalidate();
+        }
+        removed
     }
 
     /// Removes every child.
     pub fn clear(&self) {
         if let Some(children) = self.children.get() {
             children.map.pin().clear();
+            children.recent.invalidate();
         }
     }
 
@@ -347,6 +385,9 @@ mod tests {
             ("x\\\"", ""),
             ("x\",b=\"", "y"),
             ("x", "y\",b=\""),
+            // Plain text, once `"` is let through unescaped, could span two pairs.
+            ("x", "yyyyyyyy"),
+            ("x\",b=", "yyyy"),
             ("x\\n", "y"),
             ("ü", "✓"),
         ];
@@ -391,5 +432,65 @@ mod tests {
         });
         assert_eq!(f.len(), 10);
         assert_eq!((0..10).map(|i| f.labels([i]).get()).sum::<f64>(), 4000.0);
+    }
+
+    #[test]
+    fn a_removed_child_is_not_found_again_by_any_thread() {
+        let f = Family::new(["a"], Counter::new());
+        let (to_worker, worker_gets) = std::sync::mpsc::channel::<()>();
+        let (to_main, main_gets) = std::sync::mpsc::channel::<f64>();
+        let f = &f;
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                // Twice, so that the second lookup is served by this thread's slots.
+                f.labels(["x"]).inc();
+                f.with_labels(["x"], Counter::inc);
+                to_main.send(f.labels(["x"]).get()).unwrap();
+                worker_gets.recv().unwrap();
+                to_main.send(f.labels(["x"]).get()).unwrap();
+                worker_gets.recv().unwrap();
+                to_main.send(f.with_labels(["x"], Counter::get)).unwrap();
+            });
+            // Owned here, so that a failed assertion hangs up and the worker ends too.
+            let to_worker = to_worker;
+            assert_eq!(main_gets.recv().unwrap(), 2.0);
+            assert!(f.remove(["x"]));
+            to_worker.send(()).unwrap();
+            assert_eq!(main_gets.recv().unwrap(), 0.0, "a fresh child after remove");
+            f.labels(["x"]).inc_by(5.0);
+            f.clear();
+            to_worker.send(()).unwrap();
+            assert_eq!(main_gets.recv().unwrap(), 0.0, "a fresh child after clear");
+        });
+    }
+
+    #[test]
+    fn a_lookup_inside_a_lookup_finds_the_same_children() {
+        let f = Family::new(["a"], Counter::new());
+        f.labels(["x"]).inc();
+        f.with_labels(["x"], |x| {
+            x.inc();
+            f.with_labels(["x"], Counter::inc);
+            f.with_labels(["y"], |y| y.inc_by(x.get()));
+            f.labels(["y"]).inc();
+        });
+        assert_eq!(f.labels(["x"]).get(), 3.0);
+        assert_eq!(f.with_labels(["y"], Counter::get), 4.0);
+        assert_eq!(f.len(), 2);
+    }
+
+    #[test]
+    fn families_do_not_share_remembered_children() {
+        let first = Family::new(["a"], Counter::new());
+        let second = Family::new(["a"], Counter::new());
+        for _ in 0..3 {
+            first.labels(["x"]).inc();
+            second.labels(["x"]).inc_by(10.0);
+        }
+        assert_eq!(first.labels(["x"]).get(), 3.0);
+        assert_eq!(second.labels(["x"]).get(), 30.0);
+        let gauges = Family::new(["a"], crate::Gauge::new());
+        gauges.labels(["x"]).set(-1.0);
+        assert_eq!(first.labels(["x"]).get(), 3.0);
     }
 }
