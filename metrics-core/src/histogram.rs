@@ -1,23 +1,25 @@
-//! Histograms and summaries: observations counted without a lock and read as consistent
-//! snapshots.
+//! Histograms and summaries: observations counted without a shared lock and read as
+//! consistent snapshots.
 //!
-//! # How a snapshot stays consistent without a lock on `observe`
+//! # How a snapshot stays consistent
 //!
-//! The scheme of Go's client: two shards of counts, one *hot* taking observations, and
-//! one word holding the hot shard's index (top bit) and the number of observations
-//! started (the rest). `observe` bumps that word, adds to the sum of the shard it names,
-//! then increments the bucket with `Release`. A scrape (serialised by a mutex that
-//! `observe` never touches) flips the index, learning how many observations started
-//! before the flip; it waits until the now-cold shard's buckets add up to that number,
-//! so every one of them has finished with its sum too; it reads the cold shard and folds
-//! it into the hot one. Count, `+Inf` bucket and the sum of the buckets are then the
-//! same number by construction, and the sum covers exactly those observations.
+//! A histogram's counts and sum sit in a few slots, each taken with one atomic swap of
+//! its own flag. `observe` takes its thread's slot (or, if that is busy, the next free
+//! one), bumps the bucket and adds to the sum with plain loads and stores, and hands the
+//! slot back with a `Release` store: one locked instruction, where a sum kept by
+//! compare-and-swap beside a started count (Go's hot/cold scheme, three) costs three.
+//! A scrape takes each slot in turn, reads it and hands it back. Each slot it reads holds
+//! whole observations only, bucket and sum together, so the totals agree: count, `+Inf`
+//! bucket and the sum of the buckets are the same number and the sum covers exactly
+//! those observations. A later scrape reads every slot later, so counts never go back.
+//! Threads take slots in turn, so a few threads observing at once do not share a cache
+//! line; an observer waits only if every slot is held (by threads descheduled holding
+//! them, for a few instructions each).
 
-use core::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use core::cell::Cell;
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use crate::counter::add_f64;
 use crate::descriptor::MetricType;
 use crate::encoding::{write_float, SeriesEncoder};
 use crate::metric::Series;
@@ -103,13 +105,15 @@ impl<const N: usize> Histogram<N> {
 
     /// Records one observation.
     #[inline]
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(a <= b)` is true for NaN, on purpose
     pub fn observe(&self, value: f64) {
-        // NaN goes past every bound, into `+Inf`, as in Go's client.
-        let bucket = if value.is_nan() {
-            N
-        } else {
-            self.bounds.partition_point(|bound| *bound < value)
-        };
+        // The bounds below the value, counted without a branch; NaN is below none of
+        // them, so it goes past every bound into `+Inf`, as in Go's client.
+        let bucket = self
+            .bounds
+            .iter()
+            .map(|bound| usize::from(!(value <= *bound)))
+            .sum();
         self.observations.record(bucket, value);
     }
 
@@ -325,44 +329,63 @@ const fn assert_buckets(bounds: &[f64]) {
     }
 }
 
-const HOT_BIT: u64 = 1 << 63;
+/// How many slots an [`Observations`] has: threads take them in turn, so up to this many
+/// observe side by side without sharing a cache line.
+const SLOTS: usize = 4;
 
-/// The lock-free counting core shared by [`Histogram`] and [`Summary`]: `N` finite
-/// buckets plus an overflow bucket, in two shards (see the module docs).
+/// The counting core shared by [`Histogram`] and [`Summary`]: `N` finite buckets plus an
+/// overflow bucket, in [`SLOTS`] slots (see the module docs).
 #[derive(Debug)]
 struct Observations<const N: usize> {
-    count_and_hot: AtomicU64,
-    shards: [Shard<N>; 2],
-    scrape: Mutex<()>,
+    slots: [Slot<N>; SLOTS],
 }
 
+/// Counts and a sum that only the holder of `busy` changes, so they change together.
 #[derive(Debug)]
-struct Shard<const N: usize> {
+#[repr(align(64))] // slots of different threads on different cache lines
+struct Slot<const N: usize> {
+    busy: AtomicBool,
     buckets: [AtomicU64; N],
     overflow: AtomicU64,
     sum_bits: AtomicU64,
 }
 
-impl<const N: usize> Shard<N> {
+impl<const N: usize> Slot<N> {
     const fn new() -> Self {
-        Shard {
+        Slot {
+            busy: AtomicBool::new(false),
             buckets: [const { AtomicU64::new(0) }; N],
             overflow: AtomicU64::new(0),
             sum_bits: AtomicU64::new(0),
         }
     }
 
+    /// Takes the slot if it is free: one atomic swap, `Acquire` to see the last holder's
+    /// counts.
     #[inline]
-    fn bucket(&self, index: usize) -> &AtomicU64 {
-        self.buckets.get(index).unwrap_or(&self.overflow)
+    fn try_take(&self) -> bool {
+        !self.busy.swap(true, Ordering::Acquire)
     }
 
-    fn total(&self) -> u64 {
-        self.buckets
-            .iter()
-            .chain([&self.overflow])
-            .map(|b| b.load(Ordering::Acquire))
-            .sum()
+    /// Hands the slot back, with what its holder wrote.
+    #[inline]
+    fn release(&self) {
+        self.busy.store(false, Ordering::Release);
+    }
+
+    /// Counts `value` into bucket `index` unless the slot is taken.
+    #[inline]
+    fn try_record(&self, index: usize, value: f64) -> bool {
+        if !self.try_take() {
+            return false;
+        }
+        // Plain loads and stores: no one else writes while the slot is taken.
+        let bucket = self.buckets.get(index).unwrap_or(&self.overflow);
+        bucket.store(bucket.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        let sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed)) + value;
+        self.sum_bits.store(sum.to_bits(), Ordering::Relaxed);
+        self.release();
+        true
     }
 }
 
@@ -375,60 +398,78 @@ impl<const N: usize> Default for Observations<N> {
 impl<const N: usize> Observations<N> {
     const fn new() -> Self {
         Observations {
-            count_and_hot: AtomicU64::new(0),
-            shards: [Shard::new(), Shard::new()],
-            scrape: Mutex::new(()),
+            slots: [const { Slot::new() }; SLOTS],
         }
     }
 
-    /// Counts `value` into bucket `index` (`N` is the overflow bucket).
+    /// Counts `value` into bucket `index` (`N` or more is the overflow bucket).
     #[inline]
     fn record(&self, index: usize, value: f64) {
-        let started = self.count_and_hot.fetch_add(1, Ordering::Relaxed);
-        let shard = &self.shards[usize::from(started & HOT_BIT != 0)];
-        add_f64(&shard.sum_bits, value);
-        // Release: a scrape that sees this count also sees the sum above.
-        shard.bucket(index).fetch_add(1, Ordering::Release);
+        let turn = thread_slot();
+        if !self.slots[turn % SLOTS].try_record(index, value) {
+            self.record_elsewhere(turn, index, value);
+        }
+    }
+
+    /// `record` when this thread's slot is taken (by a scrape or a thread sharing it):
+    /// tries the next slots, and after each full round (every holder descheduled) lets
+    /// the holders run. Out of line: a call on the fast path would spill its registers.
+    #[cold]
+    #[inline(never)]
+    fn record_elsewhere(&self, mut turn: usize, index: usize, value: f64) {
+        loop {
+            turn = (turn + 1) % SLOTS;
+            if self.slots[turn].try_record(index, value) {
+                return;
+            }
+            if turn == 0 {
+                std::thread::yield_now();
+            }
+        }
     }
 
     /// `(per-bucket counts, overflow count, sum)`, all from the same observations.
     fn snapshot(&self) -> ([u64; N], u64, f64) {
-        let _serialised = self.scrape.lock().unwrap_or_else(PoisonError::into_inner);
-        let before = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
-        let started = before & !HOT_BIT;
-        let cold_index = usize::from(before & HOT_BIT != 0);
-        let (cold, hot) = (&self.shards[cold_index], &self.shards[cold_index ^ 1]);
-
-        // Observations that began on the cold shard finish within a few instructions.
-        let mut spins = 0_u32;
-        while cold.total() != started {
-            spins += 1;
-            if spins < 64 {
-                core::hint::spin_loop();
-            } else {
-                std::thread::yield_now();
+        let mut counts = [0; N];
+        let (mut overflow, mut sum) = (0, 0.0);
+        for slot in &self.slots {
+            // Holders keep a slot for a few instructions, unless descheduled.
+            let mut spins = 0_u32;
+            while !slot.try_take() {
+                spins += 1;
+                if spins < 64 {
+                    core::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
             }
+            for (count, bucket) in counts.iter_mut().zip(&slot.buckets) {
+                *count += bucket.load(Ordering::Relaxed);
+            }
+            overflow += slot.overflow.load(Ordering::Relaxed);
+            sum += f64::from_bits(slot.sum_bits.load(Ordering::Relaxed));
+            slot.release();
         }
-
-        let counts = core::array::from_fn(|i| cold.buckets[i].load(Ordering::Relaxed));
-        let overflow = cold.overflow.load(Ordering::Relaxed);
-        let sum = f64::from_bits(cold.sum_bits.load(Ordering::Relaxed));
-
-        // Fold the cold shard into the hot one, which from now on holds every count.
-        for (cold_bucket, hot_bucket) in cold
-            .buckets
-            .iter()
-            .chain([&cold.overflow])
-            .zip(hot.buckets.iter().chain([&hot.overflow]))
-        {
-            hot_bucket.fetch_add(cold_bucket.swap(0, Ordering::Relaxed), Ordering::Release);
-        }
-        add_f64(
-            &hot.sum_bits,
-            f64::from_bits(cold.sum_bits.swap(0, Ordering::Relaxed)),
-        );
         (counts, overflow, sum)
     }
+}
+
+/// This thread's first slot to try: threads take slots in turn as they first observe.
+#[inline]
+fn thread_slot() -> usize {
+    thread_local! {
+        static TURN: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    TURN.try_with(|turn| {
+        let mut index = turn.get();
+        if index == usize::MAX {
+            index = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+            turn.set(index);
+        }
+        index
+    })
+    .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -456,6 +497,31 @@ mod tests {
         h.observe(2.0);
         let s = h.snapshot();
         assert_eq!((s.cumulative_counts, s.count, s.sum), ([1], 2, 2.5));
+    }
+
+    #[test]
+    fn more_threads_than_slots_count_everything_consistently() {
+        let h = Histogram::new(&[1.0]);
+        std::thread::scope(|s| {
+            for _ in 0..SLOTS * 2 {
+                s.spawn(|| (0..10_000).for_each(|i| h.observe(f64::from(i % 2) * 2.0)));
+            }
+            let mut last = 0;
+            for _ in 0..1000 {
+                let snap = h.snapshot();
+                // Values 0 (bucket `1.0`) and 2 (`+Inf`): the sum counts the latter twice.
+                let twos = u32::try_from(snap.count - snap.cumulative_counts[0]).unwrap();
+                assert_eq!(snap.sum, 2.0 * f64::from(twos));
+                assert!(snap.count >= last);
+                last = snap.count;
+            }
+        });
+        let threads = SLOTS as u64 * 2;
+        let snap = h.snapshot();
+        assert_eq!(
+            (snap.count, snap.cumulative_counts[0]),
+            (threads * 10_000, threads * 5000)
+        );
     }
 
     #[test]
