@@ -1,7 +1,7 @@
 //! Counters: totals that only go up.
 
 use core::fmt;
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::descriptor::MetricType;
 use crate::encoding::{SeriesEncoder, Value};
@@ -139,20 +139,7 @@ impl ShardedCounter {
     /// This thread's stripe: threads take stripes in turn as they first increment one.
     #[inline]
     fn int_cell(&self) -> &AtomicU64 {
-        thread_local! {
-            static STRIPE: core::cell::Cell<usize> = const { core::cell::Cell::new(usize::MAX) };
-        }
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let index = STRIPE
-            .try_with(|stripe| {
-                let mut index = stripe.get();
-                if index == usize::MAX {
-                    index = NEXT.fetch_add(1, Relaxed) % STRIPES;
-                    stripe.set(index);
-                }
-                index
-            })
-            .unwrap_or(0);
+        let index = crate::turn::thread_turn();
         &self.stripes[index % STRIPES].0
     }
 

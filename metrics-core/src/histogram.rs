@@ -16,8 +16,7 @@
 //! line; an observer waits only if every slot is held (by threads descheduled holding
 //! them, for a few instructions each).
 
-use core::cell::Cell;
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::descriptor::MetricType;
@@ -405,7 +404,7 @@ impl<const N: usize> Observations<N> {
     /// Counts `value` into bucket `index` (`N` or more is the overflow bucket).
     #[inline]
     fn record(&self, index: usize, value: f64) {
-        let turn = thread_slot();
+        let turn = crate::turn::thread_turn();
         if !self.slots[turn % SLOTS].try_record(index, value) {
             self.record_elsewhere(turn, index, value);
         }
@@ -452,24 +451,6 @@ impl<const N: usize> Observations<N> {
         }
         (counts, overflow, sum)
     }
-}
-
-/// This thread's first slot to try: threads take slots in turn as they first observe.
-#[inline]
-fn thread_slot() -> usize {
-    thread_local! {
-        static TURN: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    TURN.try_with(|turn| {
-        let mut index = turn.get();
-        if index == usize::MAX {
-            index = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
-            turn.set(index);
-        }
-        index
-    })
-    .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -60,6 +60,7 @@ mod metric;
 mod parse;
 mod registry;
 mod time;
+mod turn;
 
 pub use collector::{CollectError, Collector, InvalidFamily, MetricFamily, SeriesValue};
 pub use counter::{Counter, InvalidIncrement, ShardedCounter};
