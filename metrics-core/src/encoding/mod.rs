@@ -9,7 +9,7 @@ mod negotiate;
 
 pub use negotiate::Format;
 
-pub(crate) use escape::{escape_help, escape_label_value};
+pub(crate) use escape::{escape_help, escape_label_bytes, escape_label_value};
 pub(crate) use float::write_float;
 
 use crate::descriptor::MetricType;
@@ -247,7 +247,7 @@ impl<'a> SeriesEncoder<'a> {
 /// Renders `name="value"` pairs, escaped, comma-separated, into `out`.
 pub(crate) fn render_label_pairs<'p>(
     out: &mut Vec<u8>,
-    pairs: impl IntoIterator<Item = (&'p str, &'p str)>,
+    pairs: impl IntoIterator<Item = (&'p str, impl AsRef<str>)>,
 ) {
     for (name, value) in pairs {
         if !out.is_empty() {
@@ -255,7 +255,7 @@ pub(crate) fn render_label_pairs<'p>(
         }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b"=\"");
-        escape_label_value(out, value);
+        escape_label_value(out, value.as_ref());
         out.push(b'"');
     }
 }

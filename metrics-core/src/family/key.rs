@@ -1,11 +1,12 @@
-//! Label text as a key: hashing label values where they are, and comparing them with a
-//! child's rendered label text without rendering them.
+//! Label values as a key: how a child keeps them (packed end to end, unescaped), how
+//! they are hashed where they are, and how a lookup compares them.
 
 use core::hash::{BuildHasher, Hasher};
 
-/// Hashes label values where they are: a folded multiply over 8-byte words (as foldhash
-/// and wyhash do), keyed with random seeds per family, so that values a client chooses
-/// cannot be made to collide on purpose.
+/// The map's hasher: a folded multiply over 8-byte words (as foldhash and wyhash do),
+/// keyed with random seeds per family, so that values a client chooses cannot be made to
+/// collide on purpose. Keys and lookups write one value at a time.
+#[derive(Clone)]
 pub(super) struct ValueHasher {
     seed: u64,
     multiplier: u64,
@@ -19,156 +20,128 @@ impl ValueHasher {
             multiplier: random.hash_one(1_u8) | 1,
         }
     }
+}
+
+impl BuildHasher for ValueHasher {
+    type Hasher = ValueState;
 
     #[inline]
-    pub(super) fn hash(&self, values: &[&[u8]]) -> u64 {
+    fn build_hasher(&self) -> ValueState {
+        ValueState {
+            hash: self.seed,
+            multiplier: self.multiplier,
+        }
+    }
+}
+
+/// A hash of label values under way.
+pub(super) struct ValueState {
+    hash: u64,
+    multiplier: u64,
+}
+
+impl Hasher for ValueState {
+    /// Mixes in one label value.
+    #[inline]
+    fn write(&mut self, value: &[u8]) {
+        let mut words = value.chunks_exact(8);
+        for word in &mut words {
+            self.mix(u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        }
+        // The last word: the 0 to 7 bytes left, and the length in the top byte, so that
+        // ("ab", "c") and ("a", "bc") hash apart and no tail cancels a length.
+        let tail = words
+            .remainder()
+            .iter()
+            .rev()
+            .fold(0, |word, &byte| word << 8 | u64::from(byte));
+        self.mix(tail | (value.len() as u64) << 56);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
         if cfg!(test) {
             // Unit tests hash every label set alike, so that every lookup meets collisions
-            // and only the comparison of the label text tells label sets apart.
+            // and only the comparison of the values tells label sets apart.
             return 0;
         }
-        self.hash_values(values)
+        self.hash
     }
+}
 
+impl ValueState {
     #[inline]
-    pub(super) fn hash_values(&self, values: &[&[u8]]) -> u64 {
-        let mut hash = self.seed;
-        for bytes in values {
-            let mut words = bytes.chunks_exact(8);
-            for word in &mut words {
-                hash = self.mix(
-                    hash,
-                    u64::from_le_bytes(word.try_into().unwrap_or_default()),
-                );
-            }
-            // The last word: the 0 to 7 bytes left, and the length in the top byte, so
-            // that ("ab", "c") and ("a", "bc") hash apart and no tail cancels a length.
-            let tail = words
-                .remainder()
-                .iter()
-                .rev()
-                .fold(0, |word, &byte| word << 8 | u64::from(byte));
-            hash = self.mix(hash, tail | (bytes.len() as u64) << 56);
-        }
-        hash
-    }
-
-    #[inline]
-    fn mix(&self, hash: u64, word: u64) -> u64 {
-        let product = u128::from(hash ^ word) * u128::from(self.multiplier);
+    fn mix(&mut self, word: u64) {
+        let product = u128::from(self.hash ^ word) * u128::from(self.multiplier);
         #[allow(clippy::cast_possible_truncation)] // the two halves, folded
         let folded = (product as u64) ^ (product >> 64) as u64;
-        folded
+        self.hash = folded;
     }
 }
 
-/// The map's hasher: keys and lookups bring their hash along.
-#[derive(Default)]
-pub(super) struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
+/// Label values end to end, each after its length (LEB128): how a child keeps them, in
+/// about a byte more than the values themselves.
+pub(super) fn pack(values: &[&[u8]]) -> Box<[u8]> {
+    let mut packed =
+        Vec::with_capacity(values.iter().map(|v| length_bytes(v.len()) + v.len()).sum());
+    for value in values {
+        let mut length = value.len();
+        while length >= 0x80 {
+            #[allow(clippy::cast_possible_truncation)] // the low seven bits
+            packed.push(length as u8 | 0x80);
+            length >>= 7;
+        }
+        #[allow(clippy::cast_possible_truncation)] // below 0x80
+        packed.push(length as u8);
+        packed.extend_from_slice(value);
     }
+    packed.into_boxed_slice()
+}
 
-    fn write(&mut self, bytes: &[u8]) {
-        // Not used by the keys and lookups above, which write one `u64`.
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x517c_c1b7_2722_0a95);
+fn length_bytes(length: usize) -> usize {
+    (usize::BITS - length.leading_zeros()).div_ceil(7).max(1) as usize
+}
+
+/// The values [`pack`] packed, in order.
+pub(super) fn unpack(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = packed;
+    core::iter::from_fn(move || {
+        let (value, after) = next_value(rest)?;
+        rest = after;
+        Some(value)
+    })
+}
+
+/// The first packed value and what follows it.
+#[inline]
+fn next_value(packed: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Values under 128 bytes (most) have a one-byte length.
+    if let [length @ 0..0x80, rest @ ..] = packed {
+        return rest.split_at_checked(usize::from(*length));
+    }
+    let mut length = 0_usize;
+    for (at, &byte) in packed.iter().enumerate() {
+        length |= usize::from(byte & 0x7f).checked_shl(u32::try_from(7 * at).ok()?)?;
+        if byte & 0x80 == 0 {
+            return packed.get(at + 1..)?.split_at_checked(length);
         }
     }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
+    None
 }
 
-/// Whether `rendered` (as [`render_label_pairs`] writes it for label names `names`) holds
-/// exactly `values`.
+/// Whether `packed` holds exactly `values`.
 #[inline]
-pub(super) fn renders_as<const N: usize>(
-    rendered: &[u8],
-    names: &[&'static str; N],
-    values: &[&[u8]; N],
-) -> bool {
-    renders_plainly_as(rendered, names, values) || renders_escaped_as(rendered, names, values)
-}
-
-/// [`renders_as`] for values that need no escaping (most): each is there as it is, so the
-/// comparison is a few word compares, and no loop for values up to 16 bytes.
-#[inline]
-fn renders_plainly_as<const N: usize>(
-    rendered: &[u8],
-    names: &[&'static str; N],
-    values: &[&[u8]; N],
-) -> bool {
-    let mut at = 0;
-    for (label, (name, value)) in names.iter().zip(values).enumerate() {
-        // `,` between pairs, then `name="`: alike in every child of the family.
-        at += usize::from(label > 0) + name.len() + 2;
-        let end = at + value.len();
-        match (rendered.get(at..end), rendered.get(end)) {
-            (Some(same_length), Some(b'"')) if is_plain_and_equal(value, same_length) => {}
-            _ => return false,
-        }
-        at = end + 1;
-    }
-    at == rendered.len()
-}
-
-/// [`renders_as`] byte by byte, unescaping.
-#[cold]
-fn renders_escaped_as(rendered: &[u8], names: &[&'static str], values: &[&[u8]]) -> bool {
-    let mut rest = rendered;
-    for (label, (name, value)) in names.iter().zip(values).enumerate() {
-        let skip = usize::from(label > 0) + name.len() + 2;
-        match rest
-            .get(skip..)
-            .and_then(|after| strip_escaped(after, value))
-        {
-            Some([b'"', tail @ ..]) => rest = tail,
+pub(super) fn packs(packed: &[u8], values: &[&[u8]]) -> bool {
+    let mut rest = packed;
+    for value in values {
+        match next_value(rest) {
+            Some((theirs, after)) if theirs.len() == value.len() && is_equal(value, theirs) => {
+                rest = after;
+            }
             _ => return false,
         }
     }
     rest.is_empty()
-}
-
-/// What follows `text`, escaped as a label value, at the start of `bytes`, if it is there.
-fn strip_escaped<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
-    let mut at = 0;
-    for &byte in text {
-        let escaped = match byte {
-            b'\\' => b'\\',
-            b'"' => b'"',
-            b'\n' => b'n',
-            _ => {
-                if *bytes.get(at)? != byte {
-                    return None;
-                }
-                at += 1;
-                continue;
-            }
-        };
-        if bytes.get(at..at + 2)? != [b'\\', escaped] {
-            return None;
-        }
-        at += 2;
-    }
-    bytes.get(at..)
-}
-
-/// Whether `text` needs no escaping and equals `other`, of the same length.
-///
-/// A raw newline needs no check here: `other`, rendered text, has none.
-#[inline]
-fn is_plain_and_equal(text: &[u8], other: &[u8]) -> bool {
-    let mut differ = 0;
-    let mut special = false;
-    for_each_word_pair(text, other, |ours, theirs| {
-        differ |= ours ^ theirs;
-        special |= has_byte(ours, b'\\') | has_byte(ours, b'"');
-    });
-    differ == 0 && !special
 }
 
 /// Whether `text` equals `other`, of the same length.
@@ -224,18 +197,17 @@ fn for_each_word_pair(text: &[u8], other: &[u8], mut visit: impl FnMut(u64, u64)
     }
 }
 
-/// Whether one of the eight bytes of `word` is `byte` (the classic zero-byte test).
-#[inline]
-pub(super) fn has_byte(word: u64, byte: u8) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let zero_where_equal = word ^ (ONES * u64::from(byte));
-    zero_where_equal.wrapping_sub(ONES) & !zero_where_equal & HIGHS != 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hash(hasher: &ValueHasher, values: &[&str]) -> u64 {
+        let mut state = hasher.build_hasher();
+        for value in values {
+            state.write(value.as_bytes());
+        }
+        state.hash
+    }
 
     #[test]
     fn short_values_do_not_collide_by_construction() {
@@ -252,67 +224,54 @@ mod tests {
             "ab",
             "abc",
         ];
-        let mut hashes: Vec<u64> = values
-            .iter()
-            .map(|v| hasher.hash_values(&[v.as_bytes()]))
-            .collect();
+        let mut hashes: Vec<u64> = values.iter().map(|v| hash(&hasher, &[v])).collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), values.len());
-        let split = |a: &str, b: &str| hasher.hash_values(&[a.as_bytes(), b.as_bytes()]);
-        assert_ne!(split("ab", "c"), split("a", "bc"));
+        assert_ne!(hash(&hasher, &["ab", "c"]), hash(&hasher, &["a", "bc"]));
     }
 
     #[test]
-    fn every_short_text_matches_only_its_own_rendering() {
-        let alphabet = ["a", "\\", "\"", "\n", ","];
-        let mut texts = vec![String::new()];
-        for length in 1..=4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .filter(|t| t.chars().count() == length - 1)
-                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
-                .collect();
-            texts.extend(longer);
-        }
-        // The same behind seven plain bytes: through the word-wise comparison.
-        let prefixed: Vec<String> = texts.iter().map(|t| format!("abcdefg{t}")).collect();
-        for texts in [&texts, &prefixed] {
-            assert_each_matches_only_itself(texts);
-        }
-    }
-
-    fn assert_each_matches_only_itself(texts: &[String]) {
-        for rendered_text in texts {
-            let mut rendered = Vec::new();
-            crate::encoding::render_label_pairs(&mut rendered, [("a", rendered_text.as_str())]);
-            for text in texts {
-                let matched = renders_as(&rendered, &["a"], &[text.as_bytes()]);
+    fn packed_values_come_back_and_compare_exactly() {
+        let long = "x".repeat(300);
+        let sets: [&[&str]; 6] = [
+            &[""],
+            &["", ""],
+            &["GET", "/api/orders", "200"],
+            &[&long, "a"],
+            &["a\"b", "\\", "\n"],
+            &["ab", "c"],
+        ];
+        for set in sets {
+            let bytes: Vec<&[u8]> = set.iter().map(|v| v.as_bytes()).collect();
+            let packed = pack(&bytes);
+            assert_eq!(unpack(&packed).collect::<Vec<_>>(), bytes);
+            for other in sets {
+                let other: Vec<&[u8]> = other.iter().map(|v| v.as_bytes()).collect();
                 assert_eq!(
-                    matched,
-                    text == rendered_text,
-                    "{text:?} against {rendered_text:?}"
+                    packs(&packed, &other),
+                    other == bytes,
+                    "{set:?} against {other:?}"
                 );
             }
         }
+        assert_eq!(pack(&[long.as_bytes()]).len(), 2 + 300);
+        assert!(
+            !packs(&pack(&[b"a"]), &[b"a", b""]),
+            "fewer values packed than asked"
+        );
     }
 
     #[test]
-    fn escaped_comparison_word_by_word() {
-        let text = "0123456789abcdef\"long\\value\nwith escapes after sixteen plain bytes";
-        let mut rendered = Vec::new();
-        crate::encoding::render_label_pairs(&mut rendered, [("a", text)]);
-        let after_name = &rendered[3..];
-        assert_eq!(strip_escaped(after_name, text.as_bytes()), Some(&b"\""[..]));
-        for cut in 0..text.len() {
-            let shorter = &text.as_bytes()[..cut];
-            assert_ne!(
-                strip_escaped(after_name, shorter),
-                Some(&b"\""[..]),
-                "{cut}"
-            );
+    fn words_compare_every_byte() {
+        let text: Vec<u8> = (0..40).collect();
+        for length in 0..text.len() {
+            for flipped in 0..length {
+                let mut other = text[..length].to_vec();
+                other[flipped] ^= 1;
+                assert!(!is_equal(&text[..length], &other), "{length} {flipped}");
+            }
+            assert!(is_equal(&text[..length], &text[..length]));
         }
-        assert!(has_byte(u64::from_le_bytes(*b"abcdefg\""), b'"'));
-        assert!(!has_byte(u64::from_le_bytes(*b"abcdefgh"), b'"'));
     }
 }

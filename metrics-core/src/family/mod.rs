@@ -1,36 +1,34 @@
 //! Label families: one child series per set of label values.
 
 use core::fmt;
-use core::hash::{BuildHasherDefault, Hash, Hasher};
+use core::hash::{Hash, Hasher};
 use core::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
-use crate::encoding::{render_label_pairs, SeriesEncoder};
+use crate::encoding::{escape_label_bytes, SeriesEncoder};
 use crate::label::LabelValues;
 use crate::metric::{EncodeMetric, Series};
 
 mod key;
 mod recent;
 
-use key::{renders_as, Prehashed, ValueHasher};
+use key::{pack, packs, unpack, ValueHasher};
 use recent::{Identity, Remembered};
 
-/// The children, and the hasher of their label values.
+/// The children.
 struct Children<M> {
-    /// Each child is its own key: its hash is computed once, from its label values, and
-    /// it compares equal to a lookup by its rendered label text.
-    map: papaya::HashMap<ChildKey<M>, (), BuildHasherDefault<Prehashed>>,
-    values: ValueHasher,
+    /// Each child is its own key, hashed and compared by its label values.
+    map: papaya::HashMap<ChildKey<M>, (), ValueHasher>,
     /// The family as each thread's recently used children know it.
     recent: Identity,
 }
 
 /// A metric with `N` labels: one child series of type `M` per set of label values.
 ///
-/// Looking a child up takes no lock and copies nothing: the children sit in a lock-free
-/// hash map (`papaya`); a lookup hashes the values where they are and compares them with
-/// each candidate's rendered label text, so two label sets never share a child. A
+/// Looking a child up takes no lock and copies nothing: a thread finds the label sets it
+/// used last in its own few slots, and the others in a lock-free hash map (`papaya`);
+/// either way the values are compared whole, so two label sets never share a child. A
 /// [`Child`] handle may be kept to skip the lookup.
 ///
 /// ```
@@ -53,12 +51,32 @@ pub struct Family<M: Series, const N: usize> {
 
 struct ChildInner<M> {
     metric: M,
-    /// `name="value",...`, escaped: rendered once, written at every scrape, and the key
-    /// lookups compare with.
-    rendered_labels: Box<[u8]>,
-    /// The hash of the label values.
-    hash: u64,
+    /// The label values, [packed](pack): what lookups compare and hash. A scrape renders
+    /// them with the label names, which every child would otherwise repeat.
+    values: Box<[u8]>,
     created: f64,
+}
+
+/// A family's label names as a scrape writes them before each value: `name="`, then
+/// `",name="` for the others.
+struct LabelPieces<const N: usize>([Vec<u8>; N]);
+
+impl<const N: usize> LabelPieces<N> {
+    fn new(names: &[&'static str; N]) -> Self {
+        LabelPieces(core::array::from_fn(|label| {
+            let opening: &[u8] = if label == 0 { b"" } else { b"\"," };
+            [opening, names[label].as_bytes(), b"=\""].concat()
+        }))
+    }
+
+    /// `name="value",...` of `child`, escaped, into `out`.
+    fn render<M>(&self, child: &ChildInner<M>, out: &mut Vec<u8>) {
+        for (piece, value) in self.0.iter().zip(unpack(&child.values)) {
+            out.extend_from_slice(piece);
+            escape_label_bytes(out, value);
+        }
+        out.push(b'"');
+    }
 }
 
 /// A child as the key of the map.
@@ -66,35 +84,37 @@ struct ChildKey<M>(Arc<ChildInner<M>>);
 
 impl<M> Hash for ChildKey<M> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0.hash);
+        // As a `Query` for the same values hashes.
+        for value in unpack(&self.0.values) {
+            state.write(value);
+        }
     }
 }
 
 impl<M> PartialEq for ChildKey<M> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.rendered_labels == other.0.rendered_labels
+        self.0.values == other.0.values
     }
 }
 
 impl<M> Eq for ChildKey<M> {}
 
-/// A lookup: label values' text with its hash, equal to the child that renders it.
-struct Query<'a, const N: usize> {
-    names: &'a [&'static str; N],
-    values: &'a [&'a [u8]; N],
-    hash: u64,
-}
+/// A lookup by label values' text, equal to the child that holds them.
+struct Query<'a, const N: usize>(&'a [&'a [u8]; N]);
 
 impl<const N: usize> Hash for Query<'_, N> {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
+        for value in self.0 {
+            state.write(value);
+        }
     }
 }
 
 impl<M, const N: usize> papaya::Equivalent<ChildKey<M>> for Query<'_, N> {
     #[inline]
     fn equivalent(&self, key: &ChildKey<M>) -> bool {
-        renders_as(&key.0.rendered_labels, self.names, self.values)
+        packs(&key.0.values, self.0)
     }
 }
 
@@ -125,11 +145,11 @@ impl<M> Deref for Child<M> {
 
 impl<M: fmt::Debug> fmt::Debug for Child<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let values: Vec<_> = unpack(&self.inner.values)
+            .map(String::from_utf8_lossy)
+            .collect();
         f.debug_struct("Child")
-            .field(
-                "labels",
-                &String::from_utf8_lossy(&self.inner.rendered_labels),
-            )
+            .field("values", &values)
             .field("metric", &self.inner.metric)
             .finish()
     }
@@ -165,9 +185,8 @@ impl<M: Series, const N: usize> Family<M, N> {
     fn children(&self) -> &Children<M> {
         self.children.get_or_init(|| Children {
             map: papaya::HashMap::builder()
-                .hasher(BuildHasherDefault::default())
+                .hasher(ValueHasher::new())
                 .build(),
-            values: ValueHasher::new(),
             recent: Identity::new(),
         })
     }
@@ -228,7 +247,7 @@ impl<M: Series, const N: usize> Family<M, N> {
         slot: usize,
     ) -> Arc<ChildInner<M>> {
         let generation = children.recent.generation();
-        let query = self.query(children, values);
+        let query = Query(values);
         let child = match children.map.pin().get_key_value(&query) {
             Some((key, ())) => Arc::clone(&key.0),
             None => self.insert(children, &query).inner,
@@ -237,35 +256,11 @@ impl<M: Series, const N: usize> Family<M, N> {
         child
     }
 
-    #[inline]
-    fn query<'a>(&'a self, children: &Children<M>, values: &'a [&'a [u8]; N]) -> Query<'a, N> {
-        Query {
-            names: &self.label_names,
-            hash: children.values.hash(values),
-            values,
-        }
-    }
-
     #[cold]
     fn insert(&self, children: &Children<M>, query: &Query<'_, N>) -> Child<M> {
-        let mut rendered = Vec::new();
-        render_label_pairs(
-            &mut rendered,
-            self.label_names
-                .iter()
-                .copied()
-                // `LabelText` comes from `&str` only.
-                .zip(
-                    query
-                        .values
-                        .iter()
-                        .map(|v| core::str::from_utf8(v).unwrap_or_default()),
-                ),
-        );
         let fresh = Arc::new(ChildInner {
             metric: self.prototype.new_series(),
-            rendered_labels: rendered.into_boxed_slice(),
-            hash: query.hash,
+            values: pack(query.0),
             created: crate::time::unix_time(),
         });
         let map = children.map.pin();
@@ -287,10 +282,8 @@ impl<M: Series, const N: usize> Family<M, N> {
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn remove(&self, values: impl LabelValues<N>) -> bool {
         let children = self.children();
-        let removed = values.with_texts(|values| {
-            let query = self.query(children, values);
-            children.map.pin().remove(&query).is_some()
-        });
+        let removed =
+            values.with_texts(|values| children.map.pin().remove(&Query(values)).is_some());
         if removed {
             children.recent.invalidate();
         }
@@ -337,10 +330,14 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
             return;
         };
         let shared = self.prototype.shared();
+        let pieces = LabelPieces::new(&self.label_names);
+        let mut labels = Vec::new();
         for ChildKey(child) in children.map.pin().keys() {
+            labels.clear();
+            pieces.render(child, &mut labels);
             child
                 .metric
-                .encode_series(&shared, enc, &child.rendered_labels, child.created);
+                .encode_series(&shared, enc, &labels, child.created);
         }
     }
 }
