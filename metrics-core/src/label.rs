@@ -24,6 +24,13 @@ pub trait LabelValue {
     /// This value's text: borrowed where the value holds it, so that a lookup copies
     /// nothing.
     fn label_text(&self) -> LabelText<'_>;
+
+    /// Calls `f` with this value's text as UTF-8 bytes. Provided: override it only where
+    /// the text is at hand without a [`LabelText`] (the strings and numbers here do).
+    #[inline]
+    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(self.label_text().as_bytes())
+    }
 }
 
 /// The text of a label value: borrowed, or formatted in place (a number).
@@ -206,35 +213,30 @@ impl<T: LabelValue + ?Sized> LabelValue for &T {
     fn label_text(&self) -> LabelText<'_> {
         (**self).label_text()
     }
-}
 
-impl LabelValue for str {
     #[inline]
-    fn label_text(&self) -> LabelText<'_> {
-        LabelText::from(self)
+    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        (**self).with_text(f)
     }
 }
 
-impl LabelValue for String {
-    #[inline]
-    fn label_text(&self) -> LabelText<'_> {
-        LabelText::from(&**self)
-    }
-}
+macro_rules! string_label_values {
+    ($($string:ty)*) => {$(
+        impl LabelValue for $string {
+            #[inline]
+            fn label_text(&self) -> LabelText<'_> {
+                let text: &str = self;
+                LabelText::from(text)
+            }
 
-impl LabelValue for Box<str> {
-    #[inline]
-    fn label_text(&self) -> LabelText<'_> {
-        LabelText::from(&**self)
-    }
+            #[inline]
+            fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+                f(self.as_bytes())
+            }
+        }
+    )*};
 }
-
-impl LabelValue for Cow<'_, str> {
-    #[inline]
-    fn label_text(&self) -> LabelText<'_> {
-        LabelText::from(&**self)
-    }
-}
+string_label_values!(str String Box<str> Cow<'_, str>);
 
 impl LabelValue for bool {
     #[inline]
@@ -256,6 +258,11 @@ macro_rules! integer_label_values {
             #[inline]
             fn label_text(&self) -> LabelText<'_> {
                 LabelText::copied(itoa::Buffer::new().format(*self))
+            }
+
+            #[inline]
+            fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+                f(itoa::Buffer::new().format(*self).as_bytes())
             }
         }
     )*};
@@ -279,16 +286,26 @@ impl<T: LabelValue, const N: usize> LabelValues<N> for &[T; N] {
     }
 }
 
+/// `self.0.with_text(|A| self.1.with_text(|B| .. f(&[A, B, ..])))`.
+macro_rules! nested_with_text {
+    ($self:ident, $f:ident, [$($done:ident)*], ) => {
+        $f(&[$($done),*])
+    };
+    ($self:ident, $f:ident, [$($done:ident)*], $name:ident $i:tt $($rest:tt)*) => {
+        $self.$i.with_text(|$name| nested_with_text!($self, $f, [$($done)* $name], $($rest)*))
+    };
+}
+
 macro_rules! tuple_label_values {
     ($($n:literal => ($($t:ident $i:tt),+);)*) => {$(
         impl<$($t: LabelValue),+> crate::sealed::Values<$n> for ($($t,)+) {}
         impl<$($t: LabelValue),+> LabelValues<$n> for ($($t,)+) {
             #[inline]
+            #[allow(non_snake_case)] // each value's text is named after its type
             fn with_texts<R>(&self, f: impl FnOnce(&[&[u8]; $n]) -> R) -> R {
-                // One local per value, not an array of them: the compiler keeps each
-                // borrowed text in registers.
-                let texts = ($( self.$i.label_text(), )+);
-                f(&[$( texts.$i.as_bytes() ),+])
+                // Each value lends its text in turn, from where it is: no copies, and no
+                // `LabelText` to build and drop for strings and numbers.
+                nested_with_text!(self, f, [], $($t $i)+)
             }
         }
     )*};
