@@ -147,9 +147,16 @@ pub(super) fn packs(packed: &[u8], values: &[&[u8]]) -> bool {
 /// Whether `text` equals `other`, of the same length.
 #[inline]
 pub(super) fn is_equal(text: &[u8], other: &[u8]) -> bool {
+    difference(text, other) == 0
+}
+
+/// Zero if `text` equals `other`, of the same length: the bits where their words differ,
+/// to be gathered over several values and tested once.
+#[inline]
+pub(super) fn difference(text: &[u8], other: &[u8]) -> u64 {
     let mut differ = 0;
     for_each_word_pair(text, other, |ours, theirs| differ |= ours ^ theirs);
-    differ == 0
+    differ
 }
 
 /// Calls `visit` with `text` and `other`, of the same length, as pairs of words that

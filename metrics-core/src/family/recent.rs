@@ -14,7 +14,7 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::key::is_equal;
+use super::key::difference;
 
 /// Slots per thread: 64 children of any families, 5 KiB.
 const SLOTS: usize = 64;
@@ -146,12 +146,13 @@ impl Identity {
             {
                 return None;
             }
-            let mut at = 0;
+            let (mut at, mut differ) = (0, 0);
             for value in values {
-                if !is_equal(value, remembered.bytes.get(at..at + value.len())?) {
-                    return None;
-                }
+                differ |= difference(value, remembered.bytes.get(at..at + value.len())?);
                 at += value.len();
+            }
+            if differ != 0 {
+                return None;
             }
             let shared = remembered.child.as_ref()?;
             let child = shared.downcast_ref::<C>()?;
