@@ -1,7 +1,7 @@
 //! The exposition formats: Prometheus text 0.0.4 and OpenMetrics 1.0.0.
 //!
 //! Metrics stream their samples through a [`SeriesEncoder`] into one reusable buffer;
-//! label sets arrive already rendered and escaped, so each is rendered once per series.
+//! label sets arrive rendered and escaped, once per series, however many samples it has.
 
 mod escape;
 mod float;
