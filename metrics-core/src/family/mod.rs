@@ -490,4 +490,42 @@ mod tests {
         gauges.labels(["x"]).set(-1.0);
         assert_eq!(first.labels(["x"]).get(), 3.0);
     }
+
+    #[test]
+    fn label_sets_too_big_for_a_slot_still_find_their_child() {
+        let long = "x".repeat(300);
+        let f = Family::new(["a", "b"], Counter::new());
+        for _ in 0..3 {
+            f.labels((long.as_str(), "1")).inc();
+            f.with_labels((long.as_str(), "2"), Counter::inc);
+        }
+        assert_eq!(f.labels((long.as_str(), "1")).get(), 3.0);
+        assert_eq!(f.labels((long.as_str(), "2")).get(), 3.0);
+        assert_eq!(f.len(), 2);
+        let wide = Family::new(
+            ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+            Counter::new(),
+        );
+        for _ in 0..3 {
+            wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).inc();
+        }
+        assert_eq!(wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).get(), 3.0);
+        assert!(wide.remove([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+        assert_eq!(wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).get(), 0.0);
+    }
+
+    #[test]
+    fn scrapes_render_values_escaped_after_their_names() {
+        let f = Family::new(["path", "code"], Counter::new());
+        f.labels(("/a\"b\\c\nd", 200)).inc();
+        let pieces = LabelPieces::new(&f.label_names);
+        let mut out = Vec::new();
+        for ChildKey(child) in f.children().map.pin().keys() {
+            pieces.render(child, &mut out);
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "path=\"/a\\\"b\\\\c\\nd\",code=\"200\""
+        );
+    }
 }

@@ -5,6 +5,8 @@
 //! two label sets never share a child however their slot indices collide. A slot is
 //! trusted only while its family's generation is unchanged: [`Family::remove`] and
 //! [`Family::clear`] bump it, so a thread never finds a child the map no longer holds.
+//! A slot keeps its child alive until the slot is reused: at most 64 children a thread,
+//! removed ones (no longer exported) included.
 //!
 //! [`Family::remove`]: super::Family::remove
 //! [`Family::clear`]: super::Family::clear
