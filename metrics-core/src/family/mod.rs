@@ -16,12 +16,29 @@ mod recent;
 use key::{pack, packs, unpack, ValueHasher};
 use recent::{Identity, Remembered};
 
+type ChildMap<M> = papaya::HashMap<ChildKey<M>, (), ValueHasher>;
+
 /// The children.
 struct Children<M> {
     /// Each child is its own key, hashed and compared by its label values.
-    map: papaya::HashMap<ChildKey<M>, (), ValueHasher>,
+    map: ChildMap<M>,
     /// The family as each thread's recently used children know it.
     recent: Identity,
+}
+
+impl<M> Children<M> {
+    /// Takes children out of the map with `remove`, making every thread's recent slots of
+    /// this family stale before and after: before, so that no thread finds a child there
+    /// once another has found the map without it; after, for a thread that remembered it
+    /// in between.
+    fn forget<R>(&self, remove: impl FnOnce(&ChildMap<M>) -> R) -> R {
+        self.recent.invalidate();
+        let removed = remove(&self.map);
+        #[cfg(test)]
+        tests::pause_before_second_invalidation();
+        self.recent.invalidate();
+        removed
+    }
 }
 
 /// A metric with `N` labels: one child series of type `M` per set of label values.
@@ -279,22 +296,21 @@ impl<M: Series, const N: usize> Family<M, N> {
     }
 
     /// Removes the child for `values`; returns whether there was one.
+    ///
+    /// A thread that used the child lately may keep it (no longer exported) in its recent
+    /// slots until they are reused, as a kept [`Child`] handle keeps it.
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn remove(&self, values: impl LabelValues<N>) -> bool {
         let children = self.children();
-        let removed =
-            values.with_texts(|values| children.map.pin().remove(&Query(values)).is_some());
-        if removed {
-            children.recent.invalidate();
-        }
+        let removed = values
+            .with_texts(|values| children.forget(|map| map.pin().remove(&Query(values)).is_some()));
         removed
     }
 
     /// Removes every child.
     pub fn clear(&self) {
         if let Some(children) = self.children.get() {
-            children.map.pin().clear();
-            children.recent.invalidate();
+            children.forget(|map| map.pin().clear());
         }
     }
 
@@ -346,6 +362,51 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
 mod tests {
     use super::*;
     use crate::Counter;
+
+    type Pause = &'static (std::sync::Barrier, std::sync::Barrier);
+
+    thread_local! {
+        static REMOVAL_PAUSE: core::cell::Cell<Option<Pause>> = const { core::cell::Cell::new(None) };
+    }
+
+    /// Lets a test hold a removing thread between the map removal and the second bump of
+    /// the generation.
+    pub(super) fn pause_before_second_invalidation() {
+        if let Some(pause) = REMOVAL_PAUSE.with(core::cell::Cell::get) {
+            pause.0.wait();
+            pause.1.wait();
+        }
+    }
+
+    /// R removes x and pauses once x is out of the map; U then finds x missing and creates
+    /// a fresh child; T, whose lookup begins after U's, must get that child too, not the
+    /// removed one from its slot.
+    #[test]
+    fn a_lookup_after_another_threads_fresh_child_gets_the_same_child() {
+        let f = Family::new(["a"], Counter::new());
+        let f = &f;
+        let pause: Pause = Box::leak(Box::new((
+            std::sync::Barrier::new(2),
+            std::sync::Barrier::new(2),
+        )));
+        f.labels(["x"]).inc();
+        f.labels(["x"]).inc(); // remembered in this thread's (T's) slot
+        std::thread::scope(|s| {
+            let remover = s.spawn(move || {
+                REMOVAL_PAUSE.with(|p| p.set(Some(pause)));
+                assert!(f.remove(["x"]));
+            });
+            pause.0.wait();
+            s.spawn(move || f.labels(["x"]).inc_by(100.0))
+                .join()
+                .unwrap();
+            let seen_by_t = f.labels(["x"]).get();
+            pause.1.wait();
+            remover.join().unwrap();
+            assert_eq!(f.len(), 1);
+            assert_eq!(seen_by_t, 100.0, "T got the removed child");
+        });
+    }
 
     #[test]
     fn colliding_hashes_never_merge_label_sets() {
