@@ -25,11 +25,12 @@ pub trait LabelValue {
     /// nothing.
     fn label_text(&self) -> LabelText<'_>;
 
-    /// Calls `f` with this value's text as UTF-8 bytes. Provided: override it only where
-    /// the text is at hand without a [`LabelText`] (the strings and numbers here do).
+    /// Calls `f` with this value's text, the same as [`label_text`](Self::label_text)'s.
+    /// Provided: override it only where the text is at hand without a [`LabelText`] (the
+    /// strings and numbers here do), so that a lookup builds none.
     #[inline]
-    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        f(self.label_text().as_bytes())
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self.label_text().as_str())
     }
 }
 
@@ -215,7 +216,7 @@ impl<T: LabelValue + ?Sized> LabelValue for &T {
     }
 
     #[inline]
-    fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
         (**self).with_text(f)
     }
 }
@@ -230,8 +231,8 @@ macro_rules! string_label_values {
             }
 
             #[inline]
-            fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-                f(self.as_bytes())
+            fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+                f(self)
             }
         }
     )*};
@@ -261,8 +262,8 @@ macro_rules! integer_label_values {
             }
 
             #[inline]
-            fn with_text<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-                f(itoa::Buffer::new().format(*self).as_bytes())
+            fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+                f(itoa::Buffer::new().format(*self))
             }
         }
     )*};
@@ -289,7 +290,7 @@ impl<T: LabelValue, const N: usize> LabelValues<N> for &[T; N] {
 /// `self.0.with_text(|A| self.1.with_text(|B| .. f(&[A, B, ..])))`.
 macro_rules! nested_with_text {
     ($self:ident, $f:ident, [$($done:ident)*], ) => {
-        $f(&[$($done),*])
+        $f(&[$($done.as_bytes()),*])
     };
     ($self:ident, $f:ident, [$($done:ident)*], $name:ident $i:tt $($rest:tt)*) => {
         $self.$i.with_text(|$name| nested_with_text!($self, $f, [$($done)* $name], $($rest)*))
