@@ -16,7 +16,7 @@
 //! line; an observer waits only if every slot is held (by threads descheduled holding
 //! them, for a few instructions each).
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use crate::descriptor::MetricType;
@@ -344,6 +344,9 @@ struct Observations<const N: usize> {
 #[repr(align(64))] // slots of different threads on different cache lines
 struct Slot<const N: usize> {
     busy: AtomicBool,
+    /// The scrapes waiting for the slot: while there are any, observers go elsewhere, so
+    /// that a stream of them cannot keep it from a scrape.
+    wanted: AtomicU32,
     buckets: [AtomicU64; N],
     overflow: AtomicU64,
     sum_bits: AtomicU64,
@@ -353,6 +356,7 @@ impl<const N: usize> Slot<N> {
     const fn new() -> Self {
         Slot {
             busy: AtomicBool::new(false),
+            wanted: AtomicU32::new(0),
             buckets: [const { AtomicU64::new(0) }; N],
             overflow: AtomicU64::new(0),
             sum_bits: AtomicU64::new(0),
@@ -372,10 +376,14 @@ impl<const N: usize> Slot<N> {
         self.busy.store(false, Ordering::Release);
     }
 
-    /// Counts `value` into bucket `index` unless the slot is taken.
+    /// Counts `value` into bucket `index` unless the slot is taken or a scrape wants it.
     #[inline]
     fn try_record(&self, index: usize, value: f64) -> bool {
-        if !self.try_take() {
+        // Plain loads first: a slot found taken is left alone, not written.
+        if self.wanted.load(Ordering::Relaxed) != 0
+            || self.busy.load(Ordering::Relaxed)
+            || !self.try_take()
+        {
             return false;
         }
         // Plain loads and stores: no one else writes while the slot is taken.
@@ -432,7 +440,9 @@ impl<const N: usize> Observations<N> {
         let mut counts = [0; N];
         let (mut overflow, mut sum) = (0, 0.0);
         for slot in &self.slots {
-            // Holders keep a slot for a few instructions, unless descheduled.
+            // Holders keep a slot for a few instructions, unless descheduled; none takes
+            // it anew once it is wanted.
+            slot.wanted.fetch_add(1, Ordering::Relaxed);
             let mut spins = 0_u32;
             while !slot.try_take() {
                 spins += 1;
@@ -447,6 +457,7 @@ impl<const N: usize> Observations<N> {
             }
             overflow += slot.overflow.load(Ordering::Relaxed);
             sum += f64::from_bits(slot.sum_bits.load(Ordering::Relaxed));
+            slot.wanted.fetch_sub(1, Ordering::Relaxed);
             slot.release();
         }
         (counts, overflow, sum)
