@@ -170,6 +170,44 @@ fn labelled_lookup(c: &mut Criterion) {
     g.finish();
 }
 
+// 2b. Lookups cycling through 1,000 label sets: more than promlink's per-thread slots
+// keep, so every lookup goes to the map (its cost when the slots cannot help).
+fn labelled_lookup_many(c: &mut Criterion) {
+    const SETS: usize = 1000;
+    let endpoints: Vec<String> = (0..SETS).map(|i| format!("/api/item/{i}")).collect();
+    let prom = prometheus_counter_vec("requests_total");
+    let client_static = ClientFamily::<client_side::OwnedLabels>::default();
+    let promlink_family = promlink::Family::new(REQUEST_LABELS, promlink::Counter::new());
+
+    let mut g = c.benchmark_group("2b_lookup_1000_sets_in_turn");
+    let mut next = 0;
+    let mut endpoint = || {
+        next = (next + 1) % SETS;
+        black_box(endpoints[next].as_str())
+    };
+    g.bench_function("promlink labels().inc()", |b| {
+        b.iter(|| promlink_family.labels(("GET", endpoint(), "200")).inc());
+    });
+    g.bench_function("promlink with_labels()", |b| {
+        b.iter(|| promlink_family.with_labels(("GET", endpoint(), "200"), promlink::Counter::inc));
+    });
+    g.bench_function("prometheus", |b| {
+        b.iter(|| prom.with_label_values(&["GET", endpoint(), "200"]).inc());
+    });
+    g.bench_function("prometheus-client (String labels)", |b| {
+        b.iter(|| {
+            client_static
+                .get_or_create(&client_side::OwnedLabels {
+                    method: "GET".to_owned(),
+                    endpoint: endpoint().to_owned(),
+                    status: "200".to_owned(),
+                })
+                .inc();
+        });
+    });
+    g.finish();
+}
+
 // 3. The same with a kept child handle.
 fn labelled_kept(c: &mut Criterion) {
     let (method, endpoint, status) = REQUEST_VALUES;
@@ -763,6 +801,7 @@ criterion_group!(
     benches,
     counter_inc,
     labelled_lookup,
+    labelled_lookup_many,
     labelled_kept,
     enum_labels,
     histogram_observe,

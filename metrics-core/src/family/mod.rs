@@ -14,7 +14,7 @@ mod key;
 mod recent;
 
 use key::{pack, packs, unpack, ValueHasher};
-use recent::{Identity, Remembered};
+use recent::{Identity, Place, Remembered};
 
 type ChildMap<M> = papaya::HashMap<ChildKey<M>, (), ValueHasher>;
 
@@ -221,13 +221,16 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn labels(&self, values: impl LabelValues<N>) -> Child<M> {
         let children = self.children();
         values.with_texts(|values| {
-            let slot = children.recent.slot(values);
-            let found = children.recent.find(slot, values, (), |(), child| Child {
-                inner: child.to_arc(),
-            });
-            found.unwrap_or_else(|()| Child {
-                inner: self.find_in_map(children, values, slot),
-            })
+            let place = children.recent.place(values);
+            let found =
+                children
+                    .recent
+                    .find(place, values, (), |(), child: Remembered<ChildInner<M>>| {
+                        child.to_arc()
+                    });
+            let inner =
+                found.unwrap_or_else(|()| self.find_in_map(children, values, place, Arc::clone));
+            Child { inner }
         })
     }
 
@@ -244,33 +247,41 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn with_labels<R>(&self, values: impl LabelValues<N>, f: impl FnOnce(&M) -> R) -> R {
         let children = self.children();
         values.with_texts(|values| {
-            let slot = children.recent.slot(values);
+            let place = children.recent.place(values);
             let found =
                 children
                     .recent
-                    .find(slot, values, f, |f, child: Remembered<ChildInner<M>>| {
+                    .find(place, values, f, |f, child: Remembered<ChildInner<M>>| {
                         f(&child.get().metric)
                     });
-            found.unwrap_or_else(|f| f(&self.find_in_map(children, values, slot).metric))
+            found.unwrap_or_else(|f| {
+                self.find_in_map(children, values, place, |child| f(&child.metric))
+            })
         })
     }
 
-    /// The child for `values` from the map, created if need be, and remembered in this
-    /// thread's `slot`.
-    fn find_in_map(
+    /// Calls `then` with the child for `values` from the map, created if need be, and
+    /// offers it to this thread's recent slots. Out of line, so that the hits' path stays
+    /// short.
+    #[inline(never)]
+    fn find_in_map<R>(
         &self,
         children: &Children<M>,
         values: &[&[u8]; N],
-        slot: usize,
-    ) -> Arc<ChildInner<M>> {
+        place: Place,
+        then: impl FnOnce(&Arc<ChildInner<M>>) -> R,
+    ) -> R {
         let generation = children.recent.generation();
         let query = Query(values);
-        let child = match children.map.pin().get_key_value(&query) {
-            Some((key, ())) => Arc::clone(&key.0),
-            None => self.insert(children, &query).inner,
-        };
-        children.recent.remember(slot, generation, values, &child);
-        child
+        let map = children.map.pin();
+        if let Some((key, ())) = map.get_key_value(&query) {
+            children.recent.offer(place, generation, values, &key.0);
+            return then(&key.0);
+        }
+        drop(map);
+        let child = self.insert(children, &query).inner;
+        children.recent.offer(place, generation, values, &child);
+        then(&child)
     }
 
     #[cold]

@@ -35,6 +35,10 @@ pub(super) struct Identity {
 struct Slot {
     family: u64,
     generation: u64,
+    /// The sketch of the label set that last missed here: a set is remembered when it
+    /// misses twice running, so that a family with more sets than slots, looked up in
+    /// turn, costs no more than the map alone.
+    missed: u64,
     /// The values' lengths, a byte each.
     lengths: u64,
     /// The values, end to end.
@@ -46,6 +50,7 @@ impl Slot {
     const EMPTY: Slot = Slot {
         family: 0,
         generation: 0,
+        missed: 0,
         lengths: 0,
         bytes: [0; KEY_BYTES],
         child: None,
@@ -71,9 +76,16 @@ thread_local! {
 }
 
 /// The family's generation, read before a lookup in the map whose result is to be
-/// [remembered](Identity::remember).
+/// [offered](Identity::offer).
 #[derive(Clone, Copy)]
 pub(super) struct Generation(u64);
+
+/// Where a label set of a family goes among a thread's slots.
+#[derive(Clone, Copy)]
+pub(super) struct Place {
+    slot: usize,
+    sketch: u64,
+}
 
 impl Identity {
     pub(super) fn new() -> Self {
@@ -95,27 +107,35 @@ impl Identity {
         Generation(self.generation.load(Ordering::Acquire))
     }
 
-    /// The slot for `texts` of this family. Cheap and unkeyed: a collision costs a miss,
-    /// never a wrong child.
+    /// The place of `values` of this family: cheap and unkeyed, from each value's length
+    /// and its first and last eight bytes (or first, middle and last bytes when shorter);
+    /// a collision costs a miss, never a wrong child.
     #[inline]
-    pub(super) fn slot<const N: usize>(&self, values: &[&[u8]; N]) -> usize {
-        if cfg!(test) {
-            // Unit tests send every label set to one slot, so that only the comparison
-            // of label text tells them apart.
-            return 0;
-        }
-        // Each value's length and first and last bytes, then one multiply.
+    pub(super) fn place<const N: usize>(&self, values: &[&[u8]; N]) -> Place {
         let mut sketch = self.id;
         for value in values {
-            let edges = value.first().map_or(0, |&first| {
-                u64::from(first) << 8 | u64::from(value[value.len() - 1]) << 16
-            });
-            sketch = sketch.rotate_left(23) ^ edges ^ value.len() as u64;
+            let len = value.len();
+            let sample = if let (Some(first), Some(last)) =
+                (value.first_chunk::<8>(), value.last_chunk::<8>())
+            {
+                u64::from_le_bytes(*first) ^ u64::from_le_bytes(*last).rotate_left(32)
+            } else {
+                let byte = |at: usize| u64::from(value.get(at).copied().unwrap_or(0));
+                byte(len.wrapping_sub(1)) | byte(len / 2) << 8 | byte(0) << 16
+            };
+            sketch = sketch.rotate_left(21) ^ sample ^ (len as u64) << 40;
         }
-        let hash = sketch.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // Folded down, then multiplied up: a difference anywhere reaches the top bits.
+        let sketch = (sketch ^ sketch >> 32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let sketch = sketch | 1; // never 0, an empty slot's
+        if cfg!(test) {
+            // Unit tests send every label set to one slot, so that only the comparison
+            // of the values tells them apart.
+            return Place { slot: 0, sketch };
+        }
         #[allow(clippy::cast_possible_truncation)] // the top six bits
-        let slot = (hash >> (64 - SLOTS.trailing_zeros())) as usize;
-        slot
+        let slot = (sketch >> (64 - SLOTS.trailing_zeros())) as usize;
+        Place { slot, sketch }
     }
 
     /// Calls `then` with `state` and the child remembered in `slot` for `values`, if it
@@ -126,7 +146,7 @@ impl Identity {
     #[inline]
     pub(super) fn find<C, T, R, const N: usize>(
         &self,
-        slot: usize,
+        place: Place,
         values: &[&[u8]; N],
         state: T,
         then: impl FnOnce(T, Remembered<'_, C>) -> R,
@@ -141,7 +161,7 @@ impl Identity {
         let mut state = Some(state);
         let found = RECENT.try_with(|recent| {
             let recent = recent.try_borrow().ok()?;
-            let remembered = &recent[slot];
+            let remembered = &recent[place.slot];
             if remembered.family != self.id
                 || remembered.generation != generation
                 || remembered.lengths != lengths
@@ -167,11 +187,12 @@ impl Identity {
         }
     }
 
-    /// Remembers `child`, just found in the map for `values` at `generation`, in `slot`.
+    /// Offers `child`, just found in the map for `values` at `generation`: remembered in
+    /// its place if the same label set missed there last time too.
     #[inline]
-    pub(super) fn remember<C: Any + Send + Sync, const N: usize>(
+    pub(super) fn offer<C: Any + Send + Sync, const N: usize>(
         &self,
-        slot: usize,
+        place: Place,
         generation: Generation,
         values: &[&[u8]; N],
         child: &Arc<C>,
@@ -179,32 +200,40 @@ impl Identity {
         let Some(lengths) = packed_lengths(values) else {
             return;
         };
-        let mut bytes = [0; KEY_BYTES];
-        let mut at = 0;
-        for value in values {
-            bytes[at..at + value.len()].copy_from_slice(value);
-            at += value.len();
-        }
         // `try_`: during the thread's exit, or inside a `find`, the child is not kept.
         let _ = RECENT.try_with(|recent| {
-            if let Ok(mut recent) = recent.try_borrow_mut() {
-                let evicted = core::mem::replace(
-                    &mut recent[slot],
-                    Slot {
-                        family: self.id,
-                        generation: generation.0,
-                        lengths,
-                        bytes,
-                        child: Some(Arc::clone(child) as Arc<dyn Any + Send + Sync>),
-                    },
-                );
-                // Dropped once the slots are free again.
-                drop(recent);
-                drop(evicted);
+            let Ok(mut recent) = recent.try_borrow_mut() else {
+                return;
+            };
+            let slot = &mut recent[place.slot];
+            if slot.missed != place.sketch {
+                slot.missed = place.sketch;
+                return;
             }
+            let mut bytes = [0; KEY_BYTES];
+            let mut at = 0;
+            for value in values {
+                bytes[at..at + value.len()].copy_from_slice(value);
+                at += value.len();
+            }
+            let evicted = core::mem::replace(
+                slot,
+                Slot {
+                    family: self.id,
+                    generation: generation.0,
+                    missed: 0,
+                    lengths,
+                    bytes,
+                    child: Some(Arc::clone(child) as Arc<dyn Any + Send + Sync>),
+                },
+            );
+            // Dropped once the slots are free again.
+            drop(recent);
+            drop(evicted);
         });
     }
 }
+
 /// A child found in a thread's slots.
 pub(super) struct Remembered<'a, C> {
     shared: &'a Arc<dyn Any + Send + Sync>,
