@@ -70,6 +70,12 @@ impl Hasher for ValueState {
 }
 
 impl ValueState {
+    /// The hash as it is outside unit tests.
+    #[cfg(test)]
+    pub(super) fn unmasked(&self) -> u64 {
+        self.hash
+    }
+
     #[inline]
     fn mix(&mut self, word: u64) {
         let product = u128::from(self.hash ^ word) * u128::from(self.multiplier);

@@ -600,4 +600,25 @@ mod tests {
             "path=\"/a\\\"b\\\\c\\nd\",code=\"200\""
         );
     }
+
+    #[test]
+    fn a_child_and_a_lookup_for_the_same_values_hash_alike() {
+        use core::hash::BuildHasher;
+        let hasher = ValueHasher::new();
+        let hash = |value: &dyn Fn(&mut key::ValueState)| {
+            let mut state = hasher.build_hasher();
+            value(&mut state);
+            state.unmasked()
+        };
+        let values: [&[u8]; 3] = [b"GET", b"/api/orders", b"200"];
+        let child = ChildKey(Arc::new(ChildInner {
+            metric: Counter::new(),
+            values: key::pack(&values),
+            created: 0.0,
+        }));
+        let of_child = hash(&|state| child.hash(state));
+        assert_eq!(of_child, hash(&|state| Query(&values).hash(state)));
+        let other: [&[u8]; 3] = [b"GET", b"/api/order", b"s200"];
+        assert_ne!(of_child, hash(&|state| Query(&other).hash(state)));
+    }
 }
