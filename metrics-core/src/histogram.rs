@@ -379,11 +379,13 @@ impl<const N: usize> Slot<N> {
     /// Counts `value` into bucket `index` unless the slot is taken or a scrape wants it.
     #[inline]
     fn try_record(&self, index: usize, value: f64) -> bool {
-        // Plain loads first: a slot found taken is left alone, not written.
-        if self.wanted.load(Ordering::Relaxed) != 0
-            || self.busy.load(Ordering::Relaxed)
-            || !self.try_take()
-        {
+        if !self.try_take() {
+            return false;
+        }
+        // Taken, so the line is this thread's and the check is cheap; a waiting scrape
+        // gets the slot back at once.
+        if self.wanted.load(Ordering::Relaxed) != 0 {
+            self.release();
             return false;
         }
         // Plain loads and stores: no one else writes while the slot is taken.
@@ -426,7 +428,9 @@ impl<const N: usize> Observations<N> {
     fn record_elsewhere(&self, mut turn: usize, index: usize, value: f64) {
         loop {
             turn = (turn + 1) % SLOTS;
-            if self.slots[turn].try_record(index, value) {
+            let slot = &self.slots[turn];
+            // A slot seen taken is not written: its holder keeps the line.
+            if !slot.busy.load(Ordering::Relaxed) && slot.try_record(index, value) {
                 return;
             }
             if turn == 0 {

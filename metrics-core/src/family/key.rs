@@ -4,8 +4,9 @@
 use core::hash::{BuildHasher, Hasher};
 
 /// The map's hasher: a folded multiply over 8-byte words (as foldhash and wyhash do),
-/// keyed with random seeds per family, so that values a client chooses cannot be made to
-/// collide on purpose. Keys and lookups write one value at a time.
+/// keyed with random seeds per family, so that a client choosing values cannot predict
+/// which collide (and a collision only costs a comparison: label sets never merge). Keys
+/// and lookups write one value at a time.
 #[derive(Clone)]
 pub(super) struct ValueHasher {
     seed: u64,

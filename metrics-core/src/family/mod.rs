@@ -235,7 +235,8 @@ impl<M: Series, const N: usize> Family<M, N> {
     }
 
     /// Calls `f` with the child for `values`, without taking a handle: the cheapest way to
-    /// update a child once.
+    /// update a child once. Keep `f` short: lookups it makes itself may not be remembered
+    /// in this thread's recent slots.
     ///
     /// ```
     /// # use promlink_core::{Counter, Family};
