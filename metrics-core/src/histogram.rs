@@ -7,8 +7,10 @@
 //! its own flag. `observe` takes its thread's slot (or, if that is busy, the next free
 //! one), bumps the bucket and adds to the sum with plain loads and stores, and hands the
 //! slot back with a `Release` store: one locked instruction, where a sum kept by
-//! compare-and-swap beside a started count (Go's hot/cold scheme, three) costs three.
-//! A scrape takes each slot in turn, reads it and hands it back. Each slot it reads holds
+//! compare-and-swap beside a started count (Go's hot/cold scheme) costs three.
+//! A scrape takes each slot in turn, reads it and hands it back; it marks the slot it
+//! waits for, and an observer that takes a marked slot hands it straight back, so a
+//! stream of observers cannot keep the scrape waiting. Each slot it reads holds
 //! whole observations only, bucket and sum together, so the totals agree: count, `+Inf`
 //! bucket and the sum of the buckets are the same number and the sum covers exactly
 //! those observations. A later scrape reads every slot later, so counts never go back.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use super::key::difference;
 
-/// Slots per thread: 64 children of any families, 5 KiB.
+/// Slots per thread: 64 children of any families, under 6 KiB.
 const SLOTS: usize = 64;
 
 /// The most value bytes a slot keeps; label sets with longer values are not remembered.
