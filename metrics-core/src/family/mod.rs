@@ -420,6 +420,17 @@ mod tests {
         });
     }
 
+    /// Counts `i` into the `i`th set (from 1), then reads every set back.
+    fn assert_each_set_has_its_own_child(f: &Family<Counter, 2>, sets: &[(&str, &str)]) {
+        for (i, set) in (1_u32..).zip(sets) {
+            f.labels(*set).inc_by(f64::from(i));
+        }
+        assert_eq!(f.len(), sets.len());
+        for (i, set) in (1_u32..).zip(sets) {
+            assert_eq!(f.labels(*set).get(), f64::from(i), "{set:?}");
+        }
+    }
+
     #[test]
     fn colliding_hashes_never_merge_label_sets() {
         let f = Family::new(["method", "code"], Counter::new());
@@ -430,13 +441,7 @@ mod tests {
             ("", ""),
             ("GET200", ""),
         ];
-        for (i, set) in (1_u32..).zip(sets) {
-            f.labels(set).inc_by(f64::from(i));
-        }
-        assert_eq!(f.len(), sets.len());
-        for (i, set) in (1_u32..).zip(sets) {
-            assert_eq!(f.labels(set).get(), f64::from(i), "{set:?}");
-        }
+        assert_each_set_has_its_own_child(&f, &sets);
         assert!(f.remove(("GET", "500")));
         assert!(!f.remove(("GET", "500")));
         assert_eq!(f.labels(("GET", "200")).get(), 1.0);
@@ -461,13 +466,7 @@ mod tests {
             ("x\\n", "y"),
             ("ü", "✓"),
         ];
-        for (i, set) in (1_u32..).zip(sets) {
-            f.labels(set).inc_by(f64::from(i));
-        }
-        assert_eq!(f.len(), sets.len());
-        for (i, set) in (1_u32..).zip(sets) {
-            assert_eq!(f.labels(set).get(), f64::from(i), "{set:?}");
-        }
+        assert_each_set_has_its_own_child(&f, &sets);
         assert!(!f.remove(("x", "y")));
     }
 
