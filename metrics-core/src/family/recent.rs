@@ -96,7 +96,7 @@ impl Identity {
         }
     }
 
-    /// Marks every remembered child of this family stale; call after removing children.
+    /// Marks every remembered child of this family stale (see `Children::forget`).
     pub(super) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::Release);
     }
