@@ -253,6 +253,47 @@ impl LabelValue for char {
     }
 }
 
+/// The digits of `0` to `999`, end to end.
+#[allow(clippy::cast_possible_truncation)] // single digits
+const SMALL_DIGITS: [u8; 10 + 90 * 2 + 900 * 3] = {
+    let mut digits = [0_u8; 10 + 90 * 2 + 900 * 3];
+    let (mut number, mut at) = (0_u32, 0);
+    while number < 1000 {
+        if number >= 100 {
+            digits[at] = b'0' + (number / 100) as u8;
+            at += 1;
+        }
+        if number >= 10 {
+            digits[at] = b'0' + (number / 10 % 10) as u8;
+            at += 1;
+        }
+        digits[at] = b'0' + (number % 10) as u8;
+        at += 1;
+        number += 1;
+    }
+    digits
+};
+
+/// [`SMALL_DIGITS`] as text: labels such as HTTP status codes need no formatting.
+const SMALL_NUMBERS: &str = match core::str::from_utf8(&SMALL_DIGITS) {
+    Ok(text) => text,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+/// The text of `number` if it is below 1000, from [`SMALL_NUMBERS`].
+#[inline]
+fn small_number(number: u64) -> Option<&'static str> {
+    #[allow(clippy::cast_possible_truncation)] // below 1000
+    let start = match number {
+        0..10 => number as usize,
+        10..100 => 10 + (number as usize - 10) * 2,
+        100..1000 => 190 + (number as usize - 100) * 3,
+        _ => return None,
+    };
+    let len = 1 + usize::from(number >= 10) + usize::from(number >= 100);
+    SMALL_NUMBERS.get(start..start + len)
+}
+
 macro_rules! integer_label_values {
     ($($int:ty)*) => {$(
         impl LabelValue for $int {
@@ -263,7 +304,10 @@ macro_rules! integer_label_values {
 
             #[inline]
             fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-                f(itoa::Buffer::new().format(*self))
+                match u64::try_from(*self).ok().and_then(small_number) {
+                    Some(text) => f(text),
+                    None => f(itoa::Buffer::new().format(*self)),
+                }
             }
         }
     )*};
@@ -329,6 +373,17 @@ tuple_label_values! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_numbers_read_as_formatted() {
+        for number in 0..1100_u64 {
+            let expected = (number < 1000).then(|| number.to_string());
+            assert_eq!(small_number(number).map(str::to_owned), expected);
+        }
+        assert_eq!(200_u16.with_text(str::to_owned), "200");
+        assert_eq!((-7_i32).with_text(str::to_owned), "-7");
+        assert_eq!(u128::MAX.with_text(str::to_owned), u128::MAX.to_string());
+    }
 
     #[allow(clippy::needless_pass_by_value)]
     fn texts<const N: usize>(values: impl LabelValues<N>) -> Vec<String> {
