@@ -621,4 +621,33 @@ mod tests {
         let other: [&[u8]; 3] = [b"GET", b"/api/order", b"s200"];
         assert_ne!(of_child, hash(&|state| Query(&other).hash(state)));
     }
+
+    #[test]
+    fn values_of_every_length_keep_their_children() {
+        // One slot for all (unit tests), so each lookup compares against the last set.
+        let f = Family::new(["a", "b"], Counter::new());
+        let mut sets = Vec::new();
+        for len in 0..=24 {
+            let plain: String = (b'a'..=b'z').cycle().take(len).map(char::from).collect();
+            let mut last_changed = plain.clone().into_bytes();
+            if let Some(last) = last_changed.last_mut() {
+                *last = b'#';
+            }
+            sets.push((plain.clone(), "x".to_owned()));
+            sets.push((String::from_utf8(last_changed).unwrap(), "x".to_owned()));
+            sets.push((plain.clone(), String::new()));
+            sets.push((String::new(), plain));
+        }
+        sets.dedup();
+        for round in 1..=3_u32 {
+            for set in &sets {
+                f.labels((set.0.as_str(), set.1.as_str())).inc();
+            }
+            for set in &sets {
+                let count = f.with_labels((set.0.as_str(), set.1.as_str()), Counter::get);
+                assert_eq!(count, f64::from(round), "{set:?}");
+            }
+        }
+        assert_eq!(f.len(), sets.len());
+    }
 }
