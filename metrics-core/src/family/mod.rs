@@ -14,7 +14,7 @@ mod key;
 mod recent;
 
 use key::{pack, packs, unpack, ValueHasher};
-use recent::{Identity, Place, Remembered};
+use recent::{Identity, Remembered};
 
 type ChildMap<M> = papaya::HashMap<ChildKey<M>, (), ValueHasher>;
 
@@ -221,15 +221,14 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn labels(&self, values: impl LabelValues<N>) -> Child<M> {
         let children = self.children();
         values.with_texts(|values| {
-            let place = children.recent.place(values);
-            let found =
-                children
-                    .recent
-                    .find(place, values, (), |(), child: Remembered<ChildInner<M>>| {
-                        child.to_arc()
-                    });
-            let inner =
-                found.unwrap_or_else(|()| self.find_in_map(children, values, place, Arc::clone));
+            let key = children.recent.key(values);
+            let found = children.recent.find(
+                &key,
+                |child: &ChildInner<M>| packs(&child.values, values),
+                (),
+                |(), child: Remembered<ChildInner<M>>| child.to_arc(),
+            );
+            let inner = found.unwrap_or_else(|()| self.find_in_map(children, values, Arc::clone));
             Child { inner }
         })
     }
@@ -248,16 +247,14 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn with_labels<R>(&self, values: impl LabelValues<N>, f: impl FnOnce(&M) -> R) -> R {
         let children = self.children();
         values.with_texts(|values| {
-            let place = children.recent.place(values);
-            let found =
-                children
-                    .recent
-                    .find(place, values, f, |f, child: Remembered<ChildInner<M>>| {
-                        f(&child.get().metric)
-                    });
-            found.unwrap_or_else(|f| {
-                self.find_in_map(children, values, place, |child| f(&child.metric))
-            })
+            let key = children.recent.key(values);
+            let found = children.recent.find(
+                &key,
+                |child: &ChildInner<M>| packs(&child.values, values),
+                f,
+                |f, child: Remembered<ChildInner<M>>| f(&child.get().metric),
+            );
+            found.unwrap_or_else(|f| self.find_in_map(children, values, |child| f(&child.metric)))
         })
     }
 
@@ -269,19 +266,20 @@ impl<M: Series, const N: usize> Family<M, N> {
         &self,
         children: &Children<M>,
         values: &[&[u8]; N],
-        place: Place,
         then: impl FnOnce(&Arc<ChildInner<M>>) -> R,
     ) -> R {
+        // Worked out again rather than passed: a hit need not keep its key in memory.
+        let key = &children.recent.key(values);
         let generation = children.recent.generation();
         let query = Query(values);
         let map = children.map.pin();
-        if let Some((key, ())) = map.get_key_value(&query) {
-            children.recent.offer(place, generation, values, &key.0);
-            return then(&key.0);
+        if let Some((found, ())) = map.get_key_value(&query) {
+            children.recent.offer(key, generation, &found.0);
+            return then(&found.0);
         }
         drop(map);
         let child = self.insert(children, &query).inner;
-        children.recent.offer(place, generation, values, &child);
+        children.recent.offer(key, generation, &child);
         then(&child)
     }
 
@@ -623,18 +621,54 @@ mod tests {
     }
 
     #[test]
-    fn values_of_every_length_keep_their_children() {
+    fn children_of_every_kind_are_found_again_in_the_slots() {
+        // Counters and gauges are held by their own type, the others behind `dyn Any`.
+        let counters = Family::new(["a"], Counter::new());
+        let gauges = Family::new(["a"], crate::Gauge::new());
+        let histograms = Family::new(["a"], crate::Histogram::new(&[1.0]));
+        // Three lookups running: remembered at the second, found there at the third.
+        for value in ["x", "y"] {
+            for _ in 0..3 {
+                counters.labels([value]).inc();
+            }
+            for _ in 0..3 {
+                counters.with_labels([value], Counter::inc);
+            }
+            for _ in 0..3 {
+                gauges.labels([value]).dec();
+            }
+            for _ in 0..3 {
+                gauges.with_labels([value], crate::Gauge::dec);
+            }
+            for _ in 0..3 {
+                histograms.labels([value]).observe(0.5);
+            }
+            for _ in 0..3 {
+                histograms.with_labels([value], |h| h.observe(2.0));
+            }
+        }
+        for value in ["x", "y"] {
+            assert_eq!(counters.labels([value]).get(), 6.0);
+            assert_eq!(gauges.with_labels([value], crate::Gauge::get), -6.0);
+            let snapshot = histograms.labels([value]).snapshot();
+            assert_eq!((snapshot.count, snapshot.sum), (6, 7.5));
+        }
+    }
+
+    #[test]
+    fn values_of_every_length_and_byte_keep_their_children() {
         // One slot for all (unit tests), so each lookup compares against the set there.
         let f = Family::new(["a", "b"], Counter::new());
         let mut sets = Vec::new();
-        for len in 0..=24 {
+        // Past 16 bytes, a slot holds a value's ends only: the middle is compared whole.
+        for len in 0..=40 {
             let plain: String = (b'a'..=b'z').cycle().take(len).map(char::from).collect();
-            let mut last_changed = plain.clone().into_bytes();
-            if let Some(last) = last_changed.last_mut() {
-                *last = b'#';
-            }
             sets.push((plain.clone(), "x".to_owned()));
-            sets.push((String::from_utf8(last_changed).unwrap(), "x".to_owned()));
+            for changed in 0..len {
+                let mut other = plain.clone().into_bytes();
+                other[changed] = b'#';
+                sets.push((String::from_utf8(other).unwrap(), "x".to_owned()));
+            }
             sets.push((plain.clone(), String::new()));
             sets.push((String::new(), plain));
         }

@@ -1,12 +1,13 @@
 //! Each thread's most recently used children, so that looking up a label set the thread
 //! used a moment ago takes neither the map's epoch guard nor the full keyed hash.
 //!
-//! A slot keeps a copy of the values it was looked up by, and a hit compares them all, so
-//! two label sets never share a child however their slot indices collide. A slot is
-//! trusted only while its family's generation is unchanged: [`Family::remove`] and
-//! [`Family::clear`] bump it, so a thread never finds a child the map no longer holds.
-//! A slot keeps its child alive until the slot is reused: at most 64 children a thread,
-//! removed ones (no longer exported) included.
+//! A slot keeps the label set it was looked up by (each value's length and the words that
+//! [cover](cover) it), and a hit compares them all, so two label sets never share a child
+//! however their slot indices collide. A slot is trusted only while its family's
+//! generation is unchanged: [`Family::remove`] and [`Family::clear`] bump it, so a thread
+//! never finds a child the map no longer holds. A slot keeps its child alive until the
+//! slot is reused: at most 64 children a thread, removed ones (no longer exported)
+//! included.
 //!
 //! [`Family::remove`]: super::Family::remove
 //! [`Family::clear`]: super::Family::clear
@@ -16,13 +17,18 @@ use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::key::difference;
+use super::ChildInner;
+use crate::{Counter, Gauge};
 
-/// Slots per thread: 64 children of any families, under 6 KiB.
+/// Slots per thread: 64 children of any families, about 11 KiB.
 const SLOTS: usize = 64;
 
-/// The most value bytes a slot keeps; label sets with longer values are not remembered.
-const KEY_BYTES: usize = 40;
+/// The most labels a slot keeps; larger label sets are not remembered.
+const LABELS: usize = 8;
+
+/// Values longer than this are covered by their first and last eight bytes only: a hit
+/// compares them whole against the child's own copy.
+const COVERED: usize = 16;
 
 /// A family's identity as the slots know it.
 pub(super) struct Identity {
@@ -41,9 +47,48 @@ struct Slot {
     missed: u64,
     /// The values' lengths, a byte each.
     lengths: u64,
-    /// The values, end to end.
-    bytes: [u8; KEY_BYTES],
-    child: Option<Arc<dyn Any + Send + Sync>>,
+    covers: [[u64; 2]; LABELS],
+    child: Held,
+}
+
+/// A remembered child. Counters and gauges, the children most looked up by label values,
+/// are held by their own type: a hit on them then checks the type at compile time, where
+/// a downcast from `dyn Any` would make a virtual call.
+enum Held {
+    Empty,
+    Counter(Arc<ChildInner<Counter>>),
+    Gauge(Arc<ChildInner<Gauge>>),
+    Other(Arc<dyn Any + Send + Sync>),
+}
+
+impl Held {
+    /// Holds `child`, by its own type if it has a variant.
+    fn new<C: Any + Send + Sync>(child: &Arc<C>) -> Held {
+        let any: &dyn Any = child;
+        if let Some(child) = any.downcast_ref::<Arc<ChildInner<Counter>>>() {
+            Held::Counter(Arc::clone(child))
+        } else if let Some(child) = any.downcast_ref::<Arc<ChildInner<Gauge>>>() {
+            Held::Gauge(Arc::clone(child))
+        } else {
+            Held::Other(Arc::clone(child) as Arc<dyn Any + Send + Sync>)
+        }
+    }
+
+    /// The child, if it is a `C`. For a variant's own type, the downcasts fold away once
+    /// this is inlined, which the hit's path relies on.
+    #[inline(always)]
+    #[allow(clippy::inline_always)]
+    fn get<C: Any + Send + Sync>(&self) -> Option<Remembered<'_, C>> {
+        match self {
+            Held::Empty => None,
+            Held::Counter(child) => (child as &dyn Any).downcast_ref().map(Remembered::Typed),
+            Held::Gauge(child) => (child as &dyn Any).downcast_ref().map(Remembered::Typed),
+            Held::Other(shared) => Some(Remembered::Erased {
+                shared,
+                child: shared.downcast_ref()?,
+            }),
+        }
+    }
 }
 
 impl Slot {
@@ -52,40 +97,65 @@ impl Slot {
         generation: 0,
         missed: 0,
         lengths: 0,
-        bytes: [0; KEY_BYTES],
-        child: None,
+        covers: [[0; 2]; LABELS],
+        child: Held::Empty,
     };
-}
-
-/// The values' lengths packed a byte each, if a slot can keep the values: at most eight,
-/// each under 256 bytes, [`KEY_BYTES`] in all.
-#[inline]
-fn packed_lengths<const N: usize>(values: &[&[u8]; N]) -> Option<u64> {
-    let mut lengths = 0;
-    let mut total = 0;
-    for (label, value) in values.iter().enumerate() {
-        let length = u8::try_from(value.len()).ok()?;
-        lengths |= u64::from(length).checked_shl(u32::try_from(label * 8).ok()?)?;
-        total += value.len();
-    }
-    (N <= 8 && total <= KEY_BYTES).then_some(lengths)
 }
 
 thread_local! {
     static RECENT: RefCell<[Slot; SLOTS]> = const { RefCell::new([Slot::EMPTY; SLOTS]) };
 }
 
+/// Two words that hold every byte of `value` when it is at most [`COVERED`] bytes long
+/// (zero-extended, overlapping), and its first and last eight bytes otherwise. With the
+/// length, they tell apart any two values up to [`COVERED`] bytes.
+#[inline]
+fn cover(value: &[u8]) -> [u64; 2] {
+    if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
+        [u64::from_le_bytes(*first), u64::from_le_bytes(*last)]
+    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
+        let [first, last] = [first, last].map(|half| u64::from(u32::from_le_bytes(*half)));
+        [first | last << 32, 0]
+    } else if let Some(&first) = value.first() {
+        // One to three bytes: the first, the middle and the last are all of them.
+        let at = |index: usize| u64::from(value.get(index).copied().unwrap_or(0));
+        [
+            u64::from(first) | at(value.len() / 2) << 8 | at(value.len() - 1) << 16,
+            0,
+        ]
+    } else {
+        [0; 2]
+    }
+}
+
+/// How a label set fits a slot.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// Its covers hold every byte.
+    Covered,
+    /// Some value is longer than its cover: a hit also compares the values whole.
+    Long,
+    /// Too many labels, or a value of 256 bytes or more: never remembered.
+    Unkept,
+}
+
+/// A label set of a family as the slots see it, worked out once per lookup: where it goes,
+/// and what a slot must hold to be its.
+#[derive(Clone, Copy)]
+pub(super) struct Key<const N: usize> {
+    fit: Fit,
+    /// The values' lengths, a byte each.
+    lengths: u64,
+    covers: [[u64; 2]; N],
+    slot: usize,
+    /// A 64-bit digest of the above, never 0.
+    sketch: u64,
+}
+
 /// The family's generation, read before a lookup in the map whose result is to be
 /// [offered](Identity::offer).
 #[derive(Clone, Copy)]
 pub(super) struct Generation(u64);
-
-/// Where a label set of a family goes among a thread's slots.
-#[derive(Clone, Copy)]
-pub(super) struct Place {
-    slot: usize,
-    sketch: u64,
-}
 
 impl Identity {
     pub(super) fn new() -> Self {
@@ -107,78 +177,87 @@ impl Identity {
         Generation(self.generation.load(Ordering::Acquire))
     }
 
-    /// The place of `values` of this family: cheap and unkeyed, from each value's length
-    /// and its first and last eight bytes (or first, middle and last bytes when shorter);
-    /// a collision costs a miss, never a wrong child.
+    /// The key of `values` in this family. Its slot comes from a cheap, unkeyed sketch of
+    /// the covers: a collision costs a miss, never a wrong child.
     #[inline]
-    pub(super) fn place<const N: usize>(&self, values: &[&[u8]; N]) -> Place {
-        let mut sketch = self.id;
-        for value in values {
-            let len = value.len();
-            let sample = if let (Some(first), Some(last)) =
-                (value.first_chunk::<8>(), value.last_chunk::<8>())
-            {
-                u64::from_le_bytes(*first) ^ u64::from_le_bytes(*last).rotate_left(32)
-            } else {
-                let byte = |at: usize| u64::from(value.get(at).copied().unwrap_or(0));
-                byte(len.wrapping_sub(1)) | byte(len / 2) << 8 | byte(0) << 16
-            };
-            sketch = sketch.rotate_left(21) ^ sample ^ (len as u64) << 40;
+    pub(super) fn key<const N: usize>(&self, values: &[&[u8]; N]) -> Key<N> {
+        let mut lengths = 0;
+        let mut longest = 0;
+        for (label, value) in values.iter().enumerate() {
+            lengths |= (value.len() as u64 & 0xff) << (label * 8 % 64);
+            longest = longest.max(value.len());
+        }
+        let fit = if N > LABELS || longest > usize::from(u8::MAX) {
+            Fit::Unkept
+        } else if longest > COVERED {
+            Fit::Long
+        } else {
+            Fit::Covered
+        };
+        let covers = core::array::from_fn(|label| cover(values[label]));
+        let mut sketch = self.id ^ lengths;
+        for [first, last] in covers {
+            sketch = sketch.rotate_left(21) ^ first ^ last.rotate_left(32);
         }
         // Folded down, then multiplied up: a difference anywhere reaches the top bits.
-        let sketch = (sketch ^ sketch >> 32).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let sketch = sketch | 1; // never 0, an empty slot's
-        if cfg!(test) {
-            // Unit tests send every label set to one slot, so that only the comparison
-            // of the values tells them apart.
-            return Place { slot: 0, sketch };
-        }
+        let sketch = (sketch ^ sketch >> 32).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
         #[allow(clippy::cast_possible_truncation)] // the top six bits
         let slot = (sketch >> (64 - SLOTS.trailing_zeros())) as usize;
-        Place { slot, sketch }
+        // Unit tests send every label set to one slot, so that only the comparison of the
+        // values tells them apart.
+        let slot = if cfg!(test) { 0 } else { slot };
+        Key {
+            fit,
+            lengths,
+            covers,
+            slot,
+            sketch,
+        }
     }
 
-    /// Calls `then` with `state` and the child remembered in `slot` for `values`, if it
-    /// is this family's and still current; otherwise hands `state` back.
+    /// Calls `then` with `state` and the child remembered for `key`, if it is this
+    /// family's and still current; otherwise hands `state` back. `holds` says whether a
+    /// child holds exactly the values of a [long](Fit::Long) key.
     ///
     /// The thread's slots stay borrowed during `then`: a lookup `then` makes itself may
     /// use them but not remember anything in them.
     #[inline]
     pub(super) fn find<C, T, R, const N: usize>(
         &self,
-        place: Place,
-        values: &[&[u8]; N],
+        key: &Key<N>,
+        holds: impl FnOnce(&C) -> bool,
         state: T,
         then: impl FnOnce(T, Remembered<'_, C>) -> R,
     ) -> Result<R, T>
     where
         C: Any + Send + Sync,
     {
-        let Some(lengths) = packed_lengths(values) else {
+        if key.fit == Fit::Unkept {
             return Err(state);
-        };
+        }
         let generation = self.generation.load(Ordering::Acquire);
         let mut state = Some(state);
         let found = RECENT.try_with(|recent| {
             let recent = recent.try_borrow().ok()?;
-            let remembered = &recent[place.slot];
+            let remembered = recent.get(key.slot)?;
             if remembered.family != self.id
                 || remembered.generation != generation
-                || remembered.lengths != lengths
+                || remembered.lengths != key.lengths
             {
                 return None;
             }
-            let (mut at, mut differ) = (0, 0);
-            for value in values {
-                differ |= difference(value, remembered.bytes.get(at..at + value.len())?);
-                at += value.len();
+            let mut differ = 0;
+            for (ours, theirs) in key.covers.iter().zip(&remembered.covers) {
+                differ |= (ours[0] ^ theirs[0]) | (ours[1] ^ theirs[1]);
             }
             if differ != 0 {
                 return None;
             }
-            let shared = remembered.child.as_ref()?;
-            let child = shared.downcast_ref::<C>()?;
-            Some(then(state.take()?, Remembered { shared, child }))
+            let child = remembered.child.get::<C>()?;
+            if key.fit == Fit::Long && !holds(child.get()) {
+                return None;
+            }
+            Some(then(state.take()?, child))
         });
         match (found, state) {
             (Ok(Some(result)), _) => Ok(result),
@@ -187,34 +266,33 @@ impl Identity {
         }
     }
 
-    /// Offers `child`, just found in the map for `values` at `generation`: remembered in
-    /// its place if the same label set missed there last time too.
+    /// Offers `child`, just found in the map for `key` at `generation`: remembered in its
+    /// place if the same label set missed there last time too.
     #[inline]
     pub(super) fn offer<C: Any + Send + Sync, const N: usize>(
         &self,
-        place: Place,
+        key: &Key<N>,
         generation: Generation,
-        values: &[&[u8]; N],
         child: &Arc<C>,
     ) {
-        let Some(lengths) = packed_lengths(values) else {
+        if key.fit == Fit::Unkept {
             return;
-        };
+        }
         // `try_`: during the thread's exit, or inside a `find`, the child is not kept.
         let _ = RECENT.try_with(|recent| {
             let Ok(mut recent) = recent.try_borrow_mut() else {
                 return;
             };
-            let slot = &mut recent[place.slot];
-            if slot.missed != place.sketch {
-                slot.missed = place.sketch;
+            let Some(slot) = recent.get_mut(key.slot) else {
+                return;
+            };
+            if slot.missed != key.sketch {
+                slot.missed = key.sketch;
                 return;
             }
-            let mut bytes = [0; KEY_BYTES];
-            let mut at = 0;
-            for value in values {
-                bytes[at..at + value.len()].copy_from_slice(value);
-                at += value.len();
+            let mut covers = [[0; 2]; LABELS];
+            for (cover, theirs) in covers.iter_mut().zip(key.covers) {
+                *cover = theirs;
             }
             let evicted = core::mem::replace(
                 slot,
@@ -222,9 +300,9 @@ impl Identity {
                     family: self.id,
                     generation: generation.0,
                     missed: 0,
-                    lengths,
-                    bytes,
-                    child: Some(Arc::clone(child) as Arc<dyn Any + Send + Sync>),
+                    lengths: key.lengths,
+                    covers,
+                    child: Held::new(child),
                 },
             );
             // Dropped once the slots are free again.
@@ -235,21 +313,50 @@ impl Identity {
 }
 
 /// A child found in a thread's slots.
-pub(super) struct Remembered<'a, C> {
-    shared: &'a Arc<dyn Any + Send + Sync>,
-    child: &'a C,
+pub(super) enum Remembered<'a, C> {
+    Typed(&'a Arc<C>),
+    Erased {
+        shared: &'a Arc<dyn Any + Send + Sync>,
+        child: &'a C,
+    },
 }
 
 impl<C: Any + Send + Sync> Remembered<'_, C> {
+    #[inline]
     pub(super) fn get(&self) -> &C {
-        self.child
+        match self {
+            Remembered::Typed(child) => child,
+            Remembered::Erased { child, .. } => child,
+        }
     }
 
     /// A handle of its own.
+    #[inline]
     pub(super) fn to_arc(&self) -> Arc<C> {
-        match Arc::clone(self.shared).downcast() {
-            Ok(child) => child,
-            Err(_) => unreachable!("`find` checked the child's type"),
+        match self {
+            Remembered::Typed(child) => Arc::clone(child),
+            Remembered::Erased { shared, .. } => match Arc::clone(shared).downcast() {
+                Ok(child) => child,
+                Err(_) => unreachable!("`find` checked the child's type"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn covers_and_lengths_tell_short_values_apart() {
+        let text: Vec<u8> = (1..=u8::MAX).take(COVERED).collect();
+        for length in 0..=COVERED {
+            let value = &text[..length];
+            for flipped in 0..length {
+                let mut other = value.to_vec();
+                other[flipped] ^= 0x80;
+                assert_ne!(cover(value), cover(&other), "{length} {flipped}");
+            }
         }
     }
 }
