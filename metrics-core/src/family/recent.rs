@@ -13,7 +13,7 @@
 //! [`Family::clear`]: super::Family::clear
 
 use core::cell::RefCell;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -75,18 +75,25 @@ impl Held {
     }
 
     /// The child, if it is a `C`. For a variant's own type, the downcasts fold away once
-    /// this is inlined, which the hit's path relies on.
+    /// this is inlined (which the hit's path relies on): one test of the variant.
     #[inline(always)]
     #[allow(clippy::inline_always)]
     fn get<C: Any + Send + Sync>(&self) -> Option<Remembered<'_, C>> {
+        let counter = TypeId::of::<C>() == TypeId::of::<ChildInner<Counter>>();
+        let gauge = TypeId::of::<C>() == TypeId::of::<ChildInner<Gauge>>();
         match self {
-            Held::Empty => None,
-            Held::Counter(child) => (child as &dyn Any).downcast_ref().map(Remembered::Typed),
-            Held::Gauge(child) => (child as &dyn Any).downcast_ref().map(Remembered::Typed),
-            Held::Other(shared) => Some(Remembered::Erased {
+            Held::Counter(child) if counter => {
+                (child as &dyn Any).downcast_ref().map(Remembered::Typed)
+            }
+            Held::Gauge(child) if gauge => {
+                (child as &dyn Any).downcast_ref().map(Remembered::Typed)
+            }
+            // `new` never holds a counter or a gauge here.
+            Held::Other(shared) if !counter && !gauge => Some(Remembered::Erased {
                 shared,
                 child: shared.downcast_ref()?,
             }),
+            _ => None,
         }
     }
 }
