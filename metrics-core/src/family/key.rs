@@ -44,6 +44,7 @@ pub(super) struct ValueState {
 impl Hasher for ValueState {
     /// Mixes in one label value.
     #[inline]
+    #[allow(clippy::cast_possible_truncation)] // a remainder below 8
     fn write(&mut self, value: &[u8]) {
         let mut words = value.chunks_exact(8);
         for word in &mut words {
@@ -51,11 +52,14 @@ impl Hasher for ValueState {
         }
         // The last word: the 0 to 7 bytes left, and the length in the top byte, so that
         // ("ab", "c") and ("a", "bc") hash apart and no tail cancels a length.
-        let tail = words
-            .remainder()
-            .iter()
-            .rev()
-            .fold(0, |word, &byte| word << 8 | u64::from(byte));
+        let left = words.remainder().len() as u32;
+        let tail = match value.last_chunk::<8>() {
+            // The last eight bytes, overlapping the words above, shifted down to those left.
+            Some(last) => u64::from_le_bytes(*last)
+                .checked_shr(8 * (8 - left))
+                .unwrap_or(0),
+            None => short_word(value),
+        };
         self.mix(tail | (value.len() as u64) << 56);
     }
 
@@ -83,6 +87,25 @@ impl ValueState {
         #[allow(clippy::cast_possible_truncation)] // the two halves, folded
         let folded = (product as u64) ^ (product >> 64) as u64;
         self.hash = folded;
+    }
+}
+
+/// The bytes of `value`, shorter than eight, in the low bytes of a word, first byte
+/// lowest: as a longer read would find them, in two or three loads and no loop.
+#[inline]
+fn short_word(value: &[u8]) -> u64 {
+    debug_assert!(value.len() < 8, "{} bytes", value.len());
+    let len = value.len();
+    if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
+        // Four to seven bytes: two halves, overlapping.
+        let [first, last] = [first, last].map(|half| u64::from(u32::from_le_bytes(*half)));
+        first | last << (8 * (len - 4))
+    } else if let Some(&first) = value.first() {
+        // One to three bytes: the first, the middle and the last are all of them.
+        let at = |index: usize| u64::from(value.get(index).copied().unwrap_or(0)) << (8 * index);
+        u64::from(first) | at(len / 2) | at(len - 1)
+    } else {
+        0
     }
 }
 
@@ -126,6 +149,12 @@ fn next_value(packed: &[u8]) -> Option<(&[u8], &[u8])> {
     if let [length @ 0..0x80, rest @ ..] = packed {
         return rest.split_at_checked(usize::from(*length));
     }
+    next_long_value(packed)
+}
+
+/// [`next_value`] for a value of 128 bytes or more, or none.
+#[cold]
+fn next_long_value(packed: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut length = 0_usize;
     for (at, &byte) in packed.iter().enumerate() {
         length |= usize::from(byte & 0x7f).checked_shl(u32::try_from(7 * at).ok()?)?;
@@ -274,6 +303,18 @@ mod tests {
             !packs(&pack(&[b"a"]), &[b"a", b""]),
             "fewer values packed than asked"
         );
+    }
+
+    #[test]
+    fn short_words_hold_their_bytes_in_order() {
+        let bytes = [1, 2, 3, 4, 5, 6, 7_u8];
+        for len in 0..8 {
+            let word = bytes[..len]
+                .iter()
+                .rev()
+                .fold(0, |word, &byte| word << 8 | u64::from(byte));
+            assert_eq!(short_word(&bytes[..len]), word, "{len}");
+        }
     }
 
     #[test]
