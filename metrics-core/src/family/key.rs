@@ -1,5 +1,6 @@
 //! Label values as a key: how a child keeps them (packed end to end, unescaped), how
-//! they are hashed where they are, and how a lookup compares them.
+//! they are hashed where they are, how a lookup compares them, and the words a thread's
+//! recent slots keep of them.
 
 use core::hash::{BuildHasher, Hasher};
 
@@ -109,6 +110,51 @@ fn short_word(value: &[u8]) -> u64 {
     }
 }
 
+/// Values longer than this are covered by their first and last eight bytes only: a hit
+/// compares them whole against the child's own copy.
+pub(super) const COVERED: usize = 16;
+
+/// Two words that hold every byte of `value` when it is at most [`COVERED`] bytes long
+/// (zero-extended, overlapping), and its first and last eight bytes otherwise. With the
+/// length, they tell apart any two values up to [`COVERED`] bytes.
+#[inline]
+pub(super) fn cover(value: &[u8]) -> [u64; 2] {
+    if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
+        [u64::from_le_bytes(*first), u64::from_le_bytes(*last)]
+    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
+        let [first, last] = [first, last].map(|half| u64::from(u32::from_le_bytes(*half)));
+        [first | last << 32, 0]
+    } else if let Some(&first) = value.first() {
+        // One to three bytes: the first, the middle and the last are all of them.
+        let at = |index: usize| u64::from(value.get(index).copied().unwrap_or(0));
+        [
+            u64::from(first) | at(value.len() / 2) << 8 | at(value.len() - 1) << 16,
+            0,
+        ]
+    } else {
+        [0; 2]
+    }
+}
+
+/// A digest of the bytes of long values that their covers leave out, so that label sets
+/// differing there (ids inside paths) spread over the slots too.
+#[cold] // not rare, but out of the way of the sets all of whose values are covered
+pub(super) fn middles<const N: usize>(values: &[&[u8]; N]) -> u64 {
+    let mut digest = 0_u64;
+    for value in values {
+        let middle = value
+            .get(8..value.len().saturating_sub(8))
+            .unwrap_or_default();
+        for word in middle.chunks(8) {
+            let mut bytes = [0; 8];
+            bytes[..word.len()].copy_from_slice(word);
+            digest = (digest.rotate_left(5) ^ u64::from_le_bytes(bytes))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    digest
+}
+
 /// Label values end to end, each after its length (LEB128): how a child keeps them, in
 /// about a byte more than the values themselves.
 pub(super) fn pack(values: &[&[u8]]) -> Box<[u8]> {
@@ -182,14 +228,14 @@ pub(super) fn packs(packed: &[u8], values: &[&[u8]]) -> bool {
 
 /// Whether `text` equals `other`, of the same length.
 #[inline]
-pub(super) fn is_equal(text: &[u8], other: &[u8]) -> bool {
+fn is_equal(text: &[u8], other: &[u8]) -> bool {
     difference(text, other) == 0
 }
 
 /// Zero if `text` equals `other`, of the same length: the bits where their words differ,
 /// to be gathered over several values and tested once.
 #[inline]
-pub(super) fn difference(text: &[u8], other: &[u8]) -> u64 {
+fn difference(text: &[u8], other: &[u8]) -> u64 {
     let mut differ = 0;
     for_each_word_pair(text, other, |ours, theirs| differ |= ours ^ theirs);
     differ
@@ -303,6 +349,19 @@ mod tests {
             !packs(&pack(&[b"a"]), &[b"a", b""]),
             "fewer values packed than asked"
         );
+    }
+
+    #[test]
+    fn covers_and_lengths_tell_short_values_apart() {
+        let text: Vec<u8> = (1..=u8::MAX).take(COVERED).collect();
+        for length in 0..=COVERED {
+            let value = &text[..length];
+            for flipped in 0..length {
+                let mut other = value.to_vec();
+                other[flipped] ^= 0x80;
+                assert_ne!(cover(value), cover(&other), "{length} {flipped}");
+            }
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! used a moment ago takes neither the map's epoch guard nor the full keyed hash.
 //!
 //! A slot keeps the label set it was looked up by (each value's length and the words that
-//! [cover](cover) it), and a hit compares them all, so two label sets never share a child
+//! [cover] it), and a hit compares them all, so two label sets never share a child
 //! however their slot indices collide. A slot is trusted only while its family's
 //! generation is unchanged: [`Family::remove`] and [`Family::clear`] bump it, so a thread
 //! never finds a child the map no longer holds. A slot keeps its child alive until the
@@ -17,6 +17,7 @@ use std::any::{Any, TypeId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use super::key::{cover, middles, COVERED};
 use super::ChildInner;
 use crate::{Counter, Gauge};
 
@@ -25,10 +26,6 @@ const SLOTS: usize = 64;
 
 /// The most labels a slot keeps; larger label sets are not remembered.
 const LABELS: usize = 8;
-
-/// Values longer than this are covered by their first and last eight bytes only: a hit
-/// compares them whole against the child's own copy.
-const COVERED: usize = 16;
 
 /// A family's identity as the slots know it.
 pub(super) struct Identity {
@@ -126,47 +123,6 @@ thread_local! {
             covers: [[[0; 2]; LABELS]; SLOTS],
         })
     };
-}
-
-/// Two words that hold every byte of `value` when it is at most [`COVERED`] bytes long
-/// (zero-extended, overlapping), and its first and last eight bytes otherwise. With the
-/// length, they tell apart any two values up to [`COVERED`] bytes.
-#[inline]
-fn cover(value: &[u8]) -> [u64; 2] {
-    if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
-        [u64::from_le_bytes(*first), u64::from_le_bytes(*last)]
-    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
-        let [first, last] = [first, last].map(|half| u64::from(u32::from_le_bytes(*half)));
-        [first | last << 32, 0]
-    } else if let Some(&first) = value.first() {
-        // One to three bytes: the first, the middle and the last are all of them.
-        let at = |index: usize| u64::from(value.get(index).copied().unwrap_or(0));
-        [
-            u64::from(first) | at(value.len() / 2) << 8 | at(value.len() - 1) << 16,
-            0,
-        ]
-    } else {
-        [0; 2]
-    }
-}
-
-/// A digest of the bytes of long values that their covers leave out, so that label sets
-/// differing there (ids inside paths) spread over the slots too.
-#[cold] // not rare, but out of the way of the sets all of whose values are covered
-fn middles<const N: usize>(values: &[&[u8]; N]) -> u64 {
-    let mut digest = 0_u64;
-    for value in values {
-        let middle = value
-            .get(8..value.len().saturating_sub(8))
-            .unwrap_or_default();
-        for word in middle.chunks(8) {
-            let mut bytes = [0; 8];
-            bytes[..word.len()].copy_from_slice(word);
-            digest = (digest.rotate_left(5) ^ u64::from_le_bytes(bytes))
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    digest
 }
 
 /// How a label set fits a slot.
@@ -449,19 +405,6 @@ mod tests {
                 total >= 3600 && fewest >= 20,
                 "{case}: {total} / 100, fewest {fewest}"
             );
-        }
-    }
-
-    #[test]
-    fn covers_and_lengths_tell_short_values_apart() {
-        let text: Vec<u8> = (1..=u8::MAX).take(COVERED).collect();
-        for length in 0..=COVERED {
-            let value = &text[..length];
-            for flipped in 0..length {
-                let mut other = value.to_vec();
-                other[flipped] ^= 0x80;
-                assert_ne!(cover(value), cover(&other), "{length} {flipped}");
-            }
         }
     }
 }
