@@ -55,7 +55,8 @@ impl Hasher for ValueState {
         // ("ab", "c") and ("a", "bc") hash apart and no tail cancels a length.
         let left = words.remainder().len() as u32;
         let tail = match value.last_chunk::<8>() {
-            // The last eight bytes, overlapping the words above, shifted down to those left.
+            // The last eight bytes, overlapping the words above, shifted down to those left
+            // (a shift by 64, for none left, gives none).
             Some(last) => u64::from_le_bytes(*last)
                 .checked_shr(8 * (8 - left))
                 .unwrap_or(0),
@@ -351,17 +352,33 @@ mod tests {
         );
     }
 
+    /// The value back from its length and covers: that they can be read back is what
+    /// makes a slot's comparison exact for values up to [`COVERED`] bytes.
+    fn uncover(len: usize, [first, last]: [u64; 2]) -> Vec<u8> {
+        let (first, last) = (first.to_le_bytes(), last.to_le_bytes());
+        match len {
+            0..4 => [first[0], first[1], first[2]][..len].to_vec(),
+            4..8 => [&first[..4], &first[4..][8 - len..]].concat(),
+            _ => [&first[..], &last[16 - len..]].concat(),
+        }
+    }
+
     #[test]
-    fn covers_and_lengths_tell_short_values_apart() {
-        let text: Vec<u8> = (1..=u8::MAX).take(COVERED).collect();
-        for length in 0..=COVERED {
-            let value = &text[..length];
-            for flipped in 0..length {
-                let mut other = value.to_vec();
-                other[flipped] ^= 0x80;
-                assert_ne!(cover(value), cover(&other), "{length} {flipped}");
+    fn values_up_to_sixteen_bytes_come_back_from_their_covers() {
+        // Every byte of every length over an alphabet with zeros and top bits, each byte
+        // in turn while the others take the alphabet's next values.
+        let alphabet = [0_u8, 1, 0x7f, 0x80, 0xff];
+        for len in 0..=COVERED {
+            for turn in 0..len * alphabet.len() {
+                let value: Vec<u8> = (0..len)
+                    .map(|at| alphabet[(turn + at * (turn / alphabet.len() + 1)) % alphabet.len()])
+                    .collect();
+                assert_eq!(uncover(len, cover(&value)), value, "{value:?}");
             }
         }
+        // The length matters: these share their covers.
+        assert_eq!(cover(b"\x01"), cover(b"\x01\x01\x01"));
+        assert_eq!(cover(b""), cover(b"\0"));
     }
 
     #[test]

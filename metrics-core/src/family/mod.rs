@@ -33,9 +33,11 @@ impl<M> Children<M> {
     /// in between.
     fn forget<R>(&self, remove: impl FnOnce(&ChildMap<M>) -> R) -> R {
         self.recent.invalidate();
+        #[cfg(test)]
+        tests::pause_at(tests::Point::BeforeRemoval);
         let removed = remove(&self.map);
         #[cfg(test)]
-        tests::pause_before_second_invalidation();
+        tests::pause_at(tests::Point::BeforeSecondInvalidation);
         self.recent.invalidate();
         removed
     }
@@ -375,17 +377,57 @@ mod tests {
 
     type Pause = &'static (std::sync::Barrier, std::sync::Barrier);
 
-    thread_local! {
-        static REMOVAL_PAUSE: core::cell::Cell<Option<Pause>> = const { core::cell::Cell::new(None) };
+    /// Where a removing thread may be held.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub(super) enum Point {
+        /// After the first bump of the generation, before the map removal.
+        BeforeRemoval,
+        /// After the map removal, before the second bump.
+        BeforeSecondInvalidation,
     }
 
-    /// Lets a test hold a removing thread between the map removal and the second bump of
-    /// the generation.
-    pub(super) fn pause_before_second_invalidation() {
-        if let Some(pause) = REMOVAL_PAUSE.with(core::cell::Cell::get) {
-            pause.0.wait();
-            pause.1.wait();
+    thread_local! {
+        static REMOVAL_PAUSE: core::cell::Cell<Option<(Point, Pause)>> = const { core::cell::Cell::new(None) };
+    }
+
+    /// Lets a test hold a removing thread at `point`, between two barriers.
+    pub(super) fn pause_at(point: Point) {
+        if let Some((at, pause)) = REMOVAL_PAUSE.with(core::cell::Cell::get) {
+            if at == point {
+                pause.0.wait();
+                pause.1.wait();
+            }
         }
+    }
+
+    fn barriers() -> Pause {
+        Box::leak(Box::new((
+            std::sync::Barrier::new(2),
+            std::sync::Barrier::new(2),
+        )))
+    }
+
+    /// T remembers x after R's first bump of the generation but before x leaves the map:
+    /// only the second bump makes T's slot stale.
+    #[test]
+    fn a_child_remembered_during_its_removal_is_not_found_after_it() {
+        let f = Family::new(["a"], Counter::new());
+        let f = &f;
+        let pause = barriers();
+        f.labels(["x"]).inc(); // T's first miss
+        std::thread::scope(|s| {
+            let remover = s.spawn(move || {
+                REMOVAL_PAUSE.with(|p| p.set(Some((Point::BeforeRemoval, pause))));
+                assert!(f.remove(["x"]));
+            });
+            pause.0.wait();
+            f.labels(["x"]).inc(); // T's second miss: remembered, at the bumped generation
+            f.labels(["x"]).inc(); // found in T's slot
+            pause.1.wait();
+            remover.join().unwrap();
+        });
+        assert_eq!(f.labels(["x"]).get(), 0.0, "T found the removed child");
+        assert_eq!(f.len(), 1);
     }
 
     /// R removes x and pauses once x is out of the map; U then finds x missing and creates
@@ -395,15 +437,12 @@ mod tests {
     fn a_lookup_after_another_threads_fresh_child_gets_the_same_child() {
         let f = Family::new(["a"], Counter::new());
         let f = &f;
-        let pause: Pause = Box::leak(Box::new((
-            std::sync::Barrier::new(2),
-            std::sync::Barrier::new(2),
-        )));
+        let pause = barriers();
         f.labels(["x"]).inc();
         f.labels(["x"]).inc(); // remembered in this thread's (T's) slot
         std::thread::scope(|s| {
             let remover = s.spawn(move || {
-                REMOVAL_PAUSE.with(|p| p.set(Some(pause)));
+                REMOVAL_PAUSE.with(|p| p.set(Some((Point::BeforeSecondInvalidation, pause))));
                 assert!(f.remove(["x"]));
             });
             pause.0.wait();
@@ -509,11 +548,15 @@ mod tests {
         let f = &f;
         std::thread::scope(|s| {
             s.spawn(move || {
-                // Twice, so that the second lookup is served by this thread's slots.
+                // Three lookups running: remembered at the second, found in this thread's
+                // slots at the third.
                 f.labels(["x"]).inc();
                 f.with_labels(["x"], Counter::inc);
                 to_main.send(f.labels(["x"]).get()).unwrap();
                 worker_gets.recv().unwrap();
+                // The fresh child after the removal, remembered in turn.
+                f.labels(["x"]).get();
+                f.labels(["x"]).get();
                 to_main.send(f.labels(["x"]).get()).unwrap();
                 worker_gets.recv().unwrap();
                 to_main.send(f.with_labels(["x"], Counter::get)).unwrap();
@@ -524,7 +567,7 @@ mod tests {
             assert!(f.remove(["x"]));
             to_worker.send(()).unwrap();
             assert_eq!(main_gets.recv().unwrap(), 0.0, "a fresh child after remove");
-            f.labels(["x"]).inc_by(5.0);
+            f.labels(["x"]).inc_by(5.0); // into the child the worker remembers
             f.clear();
             to_worker.send(()).unwrap();
             assert_eq!(main_gets.recv().unwrap(), 0.0, "a fresh child after clear");
@@ -535,14 +578,18 @@ mod tests {
     fn a_lookup_inside_a_lookup_finds_the_same_children() {
         let f = Family::new(["a"], Counter::new());
         f.labels(["x"]).inc();
+        f.labels(["x"]).inc(); // remembered: the next lookup of x is a hit
+                               // Inside a hit the slots stay borrowed: lookups there, however many running, may
+                               // find what is remembered but not remember anything.
         f.with_labels(["x"], |x| {
             x.inc();
             f.with_labels(["x"], Counter::inc);
             f.with_labels(["y"], |y| y.inc_by(x.get()));
             f.labels(["y"]).inc();
+            f.labels(["y"]).inc();
         });
-        assert_eq!(f.labels(["x"]).get(), 3.0);
-        assert_eq!(f.with_labels(["y"], Counter::get), 4.0);
+        assert_eq!(f.labels(["x"]).get(), 4.0);
+        assert_eq!(f.with_labels(["y"], Counter::get), 6.0);
         assert_eq!(f.len(), 2);
     }
 
@@ -551,7 +598,10 @@ mod tests {
         let first = Family::new(["a"], Counter::new());
         let second = Family::new(["a"], Counter::new());
         for _ in 0..3 {
-            first.labels(["x"]).inc();
+            first.labels(["x"]).inc(); // remembered at the second
+        }
+        // Same values, same slot: only the family tells the remembered child apart.
+        for _ in 0..3 {
             second.labels(["x"]).inc_by(10.0);
         }
         assert_eq!(first.labels(["x"]).get(), 3.0);
@@ -579,6 +629,8 @@ mod tests {
         for _ in 0..3 {
             wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).inc();
         }
+        // Nine labels: a slot keeps eight, so the ninth must not be taken as equal.
+        wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 0]).inc_by(10.0);
         assert_eq!(wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).get(), 3.0);
         assert!(wide.remove([1, 2, 3, 4, 5, 6, 7, 8, 9]));
         assert_eq!(wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).get(), 0.0);
@@ -652,6 +704,28 @@ mod tests {
             assert_eq!(gauges.with_labels([value], crate::Gauge::get), -6.0);
             let snapshot = histograms.labels([value]).snapshot();
             assert_eq!((snapshot.count, snapshot.sum), (6, 7.5));
+        }
+    }
+
+    #[test]
+    fn label_sets_alike_in_what_a_slot_keeps_get_their_own_children() {
+        // Each pair: same lengths and covers but for what tells them apart (a length, or
+        // a long value's middle byte), the first remembered when the second comes.
+        let seventeen = "a".repeat(17);
+        let pairs: [[&str; 2]; 4] = [
+            ["", "\0"],
+            ["\x01", "\x01\x01\x01"],
+            ["\x01\x01\x01", "\x01\x01"],
+            [&seventeen, "aaaaaaaa#aaaaaaaa"],
+        ];
+        for [first, second] in pairs {
+            let f = Family::new(["a", "b"], Counter::new());
+            for _ in 0..3 {
+                f.labels((first, "x")).inc();
+            }
+            f.labels((second, "x")).inc_by(10.0);
+            assert_eq!(f.labels((first, "x")).get(), 3.0, "{first:?} {second:?}");
+            assert_eq!(f.labels((second, "x")).get(), 10.0, "{first:?} {second:?}");
         }
     }
 

@@ -141,7 +141,8 @@ enum Fit {
 #[derive(Clone, Copy)]
 pub(super) struct Key<const N: usize> {
     fit: Fit,
-    /// The values' lengths, a byte each.
+    /// The values' lengths, a byte each: meaningful only if the set fits (at most eight
+    /// values, each under 256 bytes).
     lengths: u64,
     covers: [[u64; 2]; N],
     slot: usize,
@@ -354,6 +355,31 @@ impl<C: Any + Send + Sync> Remembered<'_, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A child offered twice running is found, by its own type or behind `dyn Any`, as the
+    /// same `Arc`.
+    #[test]
+    fn every_kind_of_child_is_found_where_it_was_remembered() {
+        fn found_again<M: Send + Sync + 'static>(metric: M) -> bool {
+            let family = Identity::new();
+            let values: [&[u8]; 2] = [b"GET", b"200"];
+            let key = family.key(&values);
+            let child = Arc::new(ChildInner {
+                metric,
+                values: Box::new([]),
+                created: 0.0,
+            });
+            family.offer(&key, family.generation(), &child);
+            family.offer(&key, family.generation(), &child);
+            let hit =
+                |(), found: Remembered<'_, ChildInner<M>>| Arc::ptr_eq(&found.to_arc(), &child);
+            family.find(&key, |_| true, (), hit) == Ok(true)
+        }
+        assert!(found_again(Counter::new()));
+        assert!(found_again(Gauge::new()));
+        assert!(found_again(crate::Histogram::new(&[1.0])));
+        assert!(found_again(crate::Summary::new()));
+    }
 
     /// Similar label sets spread over the slots about as random ones would: 64 of them
     /// take about 41 of the 64 slots at random. Over 100 families, as the family's id
