@@ -250,13 +250,9 @@ impl Identity {
         let found = RECENT.try_with(|recent| {
             let recent = recent.try_borrow().ok()?;
             let remembered = recent.heads.get(key.slot)?;
-            if remembered.family != self.id
-                || remembered.generation != generation
-                || remembered.lengths != key.lengths
-            {
-                return None;
-            }
-            let mut differ = 0;
+            let mut differ = (remembered.family ^ self.id)
+                | (remembered.generation ^ generation)
+                | (remembered.lengths ^ key.lengths);
             for (ours, theirs) in key.covers.iter().zip(recent.covers.get(key.slot)?) {
                 differ |= (ours[0] ^ theirs[0]) | (ours[1] ^ theirs[1]);
             }
