@@ -56,6 +56,9 @@ struct Slot {
     missed: u64,
     /// The values' lengths, a byte each.
     lengths: u64,
+    /// Whether a value is longer than its covers: read here rather than from the key, so
+    /// that a hit need not keep that at hand (the lengths, equal, tell the same).
+    long: bool,
     child: Held,
 }
 
@@ -112,6 +115,7 @@ impl Slot {
         generation: 0,
         missed: 0,
         lengths: 0,
+        long: false,
         child: Held::Empty,
     };
 }
@@ -260,7 +264,7 @@ impl Identity {
                 return None;
             }
             let child = remembered.child.get::<C>()?;
-            if key.fit == Fit::Long && !holds(child.get()) {
+            if remembered.long && !holds(child.get()) {
                 return None;
             }
             Some(then(state.take()?, child))
@@ -308,6 +312,7 @@ impl Identity {
                     generation: generation.0,
                     missed: 0,
                     lengths: key.lengths,
+                    long: key.fit == Fit::Long,
                     child: Held::new(child),
                 },
             );
