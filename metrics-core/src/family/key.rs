@@ -121,10 +121,11 @@ pub(super) const COVERED: usize = 16;
 #[inline]
 pub(super) fn cover(value: &[u8]) -> [u64; 2] {
     let len = value.len();
-    // Short values first: one test fewer on their way, for the many methods, codes and
-    // flags.
+    // Values under four bytes first, one test fewer on their way: status codes, `GET` and
+    // `PUT`, one-character values. (Values of eight bytes or more take one test more.)
     if len < 4 {
-        // Up to three bytes: the first, the middle and the last are all of them.
+        // Up to three bytes: the first, the middle and the last are all of them (none for
+        // an empty value: reads past the end, the wrapped `len - 1` included, give 0).
         let at = |index: usize| u64::from(value.get(index).copied().unwrap_or(0));
         [at(0) | at(len / 2) << 8 | at(len.wrapping_sub(1)) << 16, 0]
     } else if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
