@@ -533,12 +533,21 @@ const PER_THREAD: u64 = 1_000_000;
 /// Two threads incrementing through `inc` `PER_THREAD` times each, started together by a
 /// barrier; `iters` such runs, timed from the barrier to the join.
 fn two_threads(iters: u64, inc: &(dyn Fn() + Sync)) -> Duration {
+    // Each thread on a core of its own: left to the scheduler, both sometimes share one
+    // core for a sample, take turns instead of contending, and the plain counters' rows
+    // swing between about 5 and 35 ms from run to run.
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         let barrier = Barrier::new(3);
         let start = std::thread::scope(|s| {
-            for _ in 0..2 {
-                s.spawn(|| {
+            for thread in 0..2 {
+                let core = cores.get(thread).copied();
+                let barrier = &barrier;
+                s.spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
+                    }
                     barrier.wait();
                     for _ in 0..PER_THREAD {
                         inc();
