@@ -189,7 +189,9 @@ impl Identity {
         let mut lengths = 0;
         let mut longest = 0;
         for (label, value) in values.iter().enumerate() {
-            lengths |= (value.len() as u64 & 0xff) << (label * 8 % 64);
+            // Unmasked: a length of 256 or more spills into its neighbour, but such a set
+            // is never kept, so its lengths are never compared.
+            lengths |= (value.len() as u64) << (label * 8 % 64);
             longest = longest.max(value.len());
         }
         let fit = if N > LABELS || longest > usize::from(u8::MAX) {
