@@ -1,5 +1,7 @@
 //! An axum service with request metrics from [`MetricsLayer`] and `/metrics` on the same
-//! port.
+//! port. The layer feeds the seed's own `http_requests_total{method,endpoint,status}` and
+//! `http_request_duration_seconds{endpoint}` (with the seed's buckets), declared here; it
+//! keeps one family of its own, `http_server_active_requests{method,endpoint}`.
 //!
 //! `cargo run --example axum_app --features axum` serves on 127.0.0.1:3000 (`--listen
 //! ADDR` for another address). Then `curl localhost:3000/orders/7`, `curl
@@ -12,13 +14,18 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use promlink::tower::MetricsLayer;
-use promlink::{counted, declare_metrics};
+use promlink::tower::{HttpMetrics, MetricsLayer};
+use promlink::{counted, declare_metrics, Registry};
 
 #[path = "support/cli.rs"]
 mod cli;
 
 declare_metrics! {
+    /// Total HTTP requests.
+    pub counter HTTP_REQUESTS_TOTAL { method: &str, endpoint: &str, status: u16 };
+    /// Request duration in seconds.
+    pub histogram HTTP_REQUEST_DURATION_SECONDS { endpoint: &str }
+        buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
     /// Orders looked up, by whether the store had them.
     pub counter ORDER_LOOKUPS_TOTAL { found: bool };
 }
@@ -49,8 +56,21 @@ pub fn app() -> Router {
     Router::new()
         .route("/orders/{id}", get(order))
         .route("/health", get(|| async { "ok\n" }))
-        .layer(MetricsLayer::new())
+        .layer(MetricsLayer::with_metrics(http_metrics().clone()))
         .route("/metrics", promlink::axum::metrics_route())
+}
+
+/// The layer's families: the two declared above, and its own in-flight gauge, registered
+/// once.
+fn http_metrics() -> &'static HttpMetrics {
+    static METRICS: std::sync::OnceLock<HttpMetrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(|| {
+        HttpMetrics::builder()
+            .requests(&HTTP_REQUESTS_TOTAL)
+            .duration(&HTTP_REQUEST_DURATION_SECONDS)
+            .register(Registry::global())
+            .expect("the layer's families are free")
+    })
 }
 
 #[tokio::main]

@@ -139,25 +139,28 @@ pub fn start_http_server_with(
     })
 }
 
-async fn serve(
-    listener: TcpListener,
-    options: Arc<ServerOptions>,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: oneshot::Receiver<()>) {
+    // Only `stop()` stops: a dropped handle (an `Err` here) leaves the server serving.
+    let stopped = async {
+        if stopped.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::pin!(stopped);
     let max_connections = options.max_connections.max(1);
     let permits = Arc::new(Semaphore::new(max_connections));
     let (closing, closing_signal) = watch::channel(false);
     loop {
         // A permit before `accept`: beyond the bound, connections wait in the kernel.
         let permit = tokio::select! {
-            _ = &mut stopped => break,
+            () = &mut stopped => break,
             permit = Arc::clone(&permits).acquire_owned() => match permit {
                 Ok(permit) => permit,
                 Err(_) => break,
             },
         };
         let accepted = tokio::select! {
-            _ = &mut stopped => break,
+            () = &mut stopped => break,
             accepted = listener.accept() => accepted,
         };
         let Ok((stream, _)) = accepted else {

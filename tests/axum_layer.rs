@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::Router;
-use promlink::tower::{HttpMetrics, MetricsLayer, RouteTemplate};
+use promlink::tower::{HttpMetrics, HttpMetricsError, MetricsLayer, RouteTemplate};
 use promlink::Registry;
 use tower::{Layer, Service, ServiceExt};
 
@@ -24,7 +24,7 @@ fn app() -> Router {
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 // The gauge as this request sees it, while it is in flight.
                 let in_flight = Registry::global().get_sample_value(
-                    "http_requests_in_flight",
+                    "http_server_active_requests",
                     &[("method", "GET"), ("endpoint", "/slow")],
                 );
                 format!("{in_flight:?}")
@@ -73,7 +73,7 @@ async fn axum_requests_are_labelled_by_route_template() {
 
     let requests = |method, endpoint, status| {
         sample(
-            "http_requests_total",
+            "http_server_requests_total",
             &[
                 ("method", method),
                 ("endpoint", endpoint),
@@ -97,7 +97,7 @@ async fn axum_requests_are_labelled_by_route_template() {
 
     let duration = |suffix: &str, endpoint| {
         sample(
-            &format!("http_request_duration_seconds{suffix}"),
+            &format!("http_server_request_duration_seconds{suffix}"),
             &[("method", "GET"), ("endpoint", endpoint)],
         )
     };
@@ -106,7 +106,7 @@ async fn axum_requests_are_labelled_by_route_template() {
     assert!(duration("_sum", "/slow").unwrap() >= 0.05);
     assert_eq!(
         sample(
-            "http_requests_in_flight",
+            "http_server_active_requests",
             &[("method", "GET"), ("endpoint", "/slow")]
         ),
         Some(0.0)
@@ -116,12 +116,12 @@ async fn axum_requests_are_labelled_by_route_template() {
     let (status, body) = send(&app, "GET", "/metrics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        body.contains("# TYPE http_requests_total counter\n"),
+        body.contains("# TYPE http_server_requests_total counter\n"),
         "{body}"
     );
     assert!(
         body.contains(
-            "http_requests_total{method=\"GET\",endpoint=\"/orders/{id}\",status=\"200\"} 2.0\n"
+            "http_server_requests_total{method=\"GET\",endpoint=\"/orders/{id}\",status=\"200\"} 2.0\n"
         ),
         "{body}"
     );
@@ -166,7 +166,7 @@ async fn any_tower_service_with_its_own_registry() {
         .call(request("/hang", Some("/hang")));
     let in_flight = || {
         registry.get_sample_value(
-            "http_requests_in_flight",
+            "http_server_active_requests",
             &[("method", "GET"), ("endpoint", "/hang")],
         )
     };
@@ -178,7 +178,7 @@ async fn any_tower_service_with_its_own_registry() {
 
     let requests = |endpoint, status| {
         registry.get_sample_value(
-            "http_requests_total",
+            "http_server_requests_total",
             &[
                 ("method", "GET"),
                 ("endpoint", endpoint),
@@ -193,31 +193,38 @@ async fn any_tower_service_with_its_own_registry() {
     assert_eq!(requests("/hang", "500"), None);
 }
 
+fn conflicting_name(error: HttpMetricsError) -> String {
+    match error {
+        HttpMetricsError::Registration(e) => e.name().to_owned(),
+        other => panic!("not a conflict: {other}"),
+    }
+}
+
 #[test]
 fn the_families_are_registered_all_or_none() {
     let registry = Registry::new();
     HttpMetrics::register(&registry).unwrap();
     assert_eq!(
-        HttpMetrics::register(&registry).unwrap_err().name(),
-        "http_requests"
+        conflicting_name(HttpMetrics::register(&registry).unwrap_err()),
+        "http_server_requests"
     );
 
     // A registry that already has one of the three names keeps only its own.
     let registry = Registry::new();
     let own = std::sync::Arc::new(promlink::Metric::new(
-        "http_requests_in_flight",
+        "http_server_active_requests",
         "Mine.",
         promlink::Gauge::new(),
     ));
     registry.register(own).unwrap();
     assert_eq!(
-        HttpMetrics::register(&registry).unwrap_err().name(),
-        "http_requests_in_flight"
+        conflicting_name(HttpMetrics::register(&registry).unwrap_err()),
+        "http_server_active_requests"
     );
     let exposition = registry.encode_to_string(promlink::Format::Text);
     assert_eq!(
         exposition,
-        "# HELP http_requests_in_flight Mine.\n# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 0.0\n"
+        "# HELP http_server_active_requests Mine.\n# TYPE http_server_active_requests gauge\nhttp_server_active_requests 0.0\n"
     );
 }
 
@@ -257,9 +264,131 @@ fn a_panic_in_the_inner_call_leaves_the_in_flight_gauge() {
     }
     assert_eq!(
         registry.get_sample_value(
-            "http_requests_in_flight",
+            "http_server_active_requests",
             &[("method", "GET"), ("endpoint", "/x")]
         ),
         Some(0.0)
     );
+}
+
+mod declared {
+    use promlink::declare_metrics;
+
+    declare_metrics! {
+        /// Requests, labelled in an order of the service's own.
+        pub counter LAYER_FED_REQUESTS_TOTAL { status: u16, method: &str };
+        /// Request duration in seconds, by endpoint only.
+        pub histogram LAYER_FED_DURATION_SECONDS { endpoint: &str } buckets [0.01, 0.1, 1.0];
+        /// Requests in flight, by endpoint.
+        pub gauge LAYER_FED_IN_FLIGHT { endpoint: &str };
+        /// A counter with a label the layer cannot fill.
+        pub counter LAYER_ROUTES_TOTAL { route: &str };
+        /// A gauge labelled by status, which is not known while a request is in flight.
+        pub gauge LAYER_STATUS_IN_FLIGHT { status: u16 };
+    }
+}
+
+#[tokio::test]
+async fn the_layer_feeds_declared_metrics_by_label_name() {
+    use declared::*;
+    // The declared metrics are in the global registry already; `own` would get the
+    // layer's own families, and there are none.
+    let own = Registry::new();
+    let metrics = HttpMetrics::builder()
+        .requests(&LAYER_FED_REQUESTS_TOTAL)
+        .duration(&LAYER_FED_DURATION_SECONDS)
+        .in_flight(&LAYER_FED_IN_FLIGHT)
+        .register(&own)
+        .unwrap();
+    let service = MetricsLayer::with_metrics(metrics).layer(tower::service_fn(
+        |request: Request<()>| async move {
+            let mut response = axum::http::Response::new(());
+            if request.uri().path() == "/missing" {
+                *response.status_mut() = StatusCode::NOT_FOUND;
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        },
+    ));
+    for (path, template) in [
+        ("/a/1", "/a/:id"),
+        ("/a/2", "/a/:id"),
+        ("/missing", "/missing"),
+    ] {
+        let mut request = Request::get(path).body(()).unwrap();
+        request
+            .extensions_mut()
+            .insert(RouteTemplate::new(template));
+        service.clone().oneshot(request).await.unwrap();
+    }
+    assert_eq!(LAYER_FED_REQUESTS_TOTAL.labels(200, "GET").get(), 2.0);
+    assert_eq!(LAYER_FED_REQUESTS_TOTAL.labels(404, "GET").get(), 1.0);
+    let snapshot = LAYER_FED_DURATION_SECONDS.labels("/a/:id").snapshot();
+    assert_eq!((snapshot.count, snapshot.cumulative_counts.len()), (2, 3));
+    assert_eq!(LAYER_FED_IN_FLIGHT.labels("/a/:id").get(), 0.0);
+    assert_eq!(own.encode_to_string(promlink::Format::Text), "");
+}
+
+#[test]
+fn a_declared_metric_with_labels_the_layer_cannot_fill_is_refused() {
+    use declared::*;
+    let error = HttpMetrics::builder()
+        .requests(&LAYER_ROUTES_TOTAL)
+        .register(&Registry::new())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`layer_routes` has a label `route` that the request metrics layer cannot fill: its \
+         labels must be among `method`, `endpoint`, `status`"
+    );
+    let error = HttpMetrics::builder()
+        .in_flight(&LAYER_STATUS_IN_FLIGHT)
+        .register(&Registry::new())
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("its labels must be among `method`, `endpoint`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_layers_own_families_take_a_prefix_and_buckets() {
+    let registry = Registry::new();
+    HttpMetrics::builder()
+        .prefix("orders_http")
+        .buckets(&[0.5, 1.0])
+        .without_in_flight()
+        .register(&registry)
+        .unwrap();
+    let text = registry.encode_to_string(promlink::Format::Text);
+    assert!(
+        text.contains("# TYPE orders_http_requests_total counter\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE orders_http_request_duration_seconds histogram\n"),
+        "{text}"
+    );
+    assert!(!text.contains("active_requests"), "{text}");
+    // The same names are then taken; a second layer may take another prefix.
+    assert!(HttpMetrics::builder()
+        .prefix("orders_http")
+        .register(&registry)
+        .is_err());
+    HttpMetrics::builder()
+        .prefix("admin_http")
+        .register(&registry)
+        .unwrap();
+    let error = HttpMetrics::builder()
+        .prefix("not a prefix")
+        .register(&registry)
+        .unwrap_err();
+    assert!(matches!(error, HttpMetricsError::Prefix(_)), "{error}");
+}
+
+#[test]
+#[should_panic(expected = "bucket")]
+fn unsorted_layer_buckets_panic_where_they_are_given() {
+    let _ = HttpMetrics::builder().buckets(&[1.0, 0.5]);
 }

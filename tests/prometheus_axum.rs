@@ -2,7 +2,7 @@
 //! app's own `/metrics` on loopback every second while the test sends it real HTTP
 //! requests, and Prometheus' answers match the traffic: the route template as the
 //! endpoint, the request rate, the 95th percentile's bucket and the error percentage,
-//! all from what `MetricsLayer` recorded.
+//! all from what `MetricsLayer` recorded into the seed's declared metrics.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -30,7 +30,7 @@ fn prometheus_reads_the_axum_apps_request_metrics() {
 
     // Four clients for nine seconds, each cycling through ids 1..=10: one in ten fails
     // (id 10, a 500), one in ten is slow (id 9, 300 ms; the rest take 30 ms), so the 95th
-    // percentile lies in the default bucket (0.25, 0.5]. Each client also checks health.
+    // percentile lies in the seed's bucket (0.25, 0.5]. Each client also checks health.
     let (orders, health, failed) = (AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0));
     let started = Instant::now();
     std::thread::scope(|scope| {
@@ -66,10 +66,7 @@ fn prometheus_reads_the_axum_apps_request_metrics() {
     let elapsed = started.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_millis(1500));
 
-    prometheus.assert_up_with_metadata(
-        "Total HTTP requests.",
-        "HTTP request duration in seconds, until the response head.",
-    );
+    prometheus.assert_up_with_metadata("Total HTTP requests.", "Request duration in seconds.");
 
     let window = "[6s] offset 2s";
     let rate = |endpoint: &str| {

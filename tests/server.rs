@@ -317,3 +317,13 @@ fn stop_lets_the_request_in_progress_finish_and_closes_idle_connections() {
     assert_eq!(idle.read(&mut answer).unwrap_or(0), 0, "closed");
     stopping.join().unwrap();
 }
+
+#[test]
+fn a_dropped_handle_leaves_the_server_serving() {
+    // `promlink::start_http_server(addr)?;` as the README writes it drops the handle.
+    let (server, _) = server(Duration::from_secs(5));
+    let addr = server.local_addr();
+    drop(server);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_valid_text(&get(addr, "/metrics", ""));
+}

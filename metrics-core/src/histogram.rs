@@ -19,7 +19,8 @@
 //! them, for a few instructions each).
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::descriptor::MetricType;
 use crate::encoding::{write_float, SeriesEncoder};
@@ -130,11 +131,34 @@ impl<const N: usize> Histogram<N> {
     /// ```
     #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
     pub fn start_timer(&self) -> Timer<'_> {
-        Timer {
-            target: self,
-            start: Instant::now(),
-            armed: true,
-        }
+        Timer::start(Target::Borrowed(self))
+    }
+
+    /// Runs `f` and observes how long it took in seconds, also when it panics (Python's
+    /// `with histogram.time():`).
+    ///
+    /// ```
+    /// use promlink_core::Histogram;
+    /// static DURATION: Histogram<3> = Histogram::new(&[0.01, 0.1, 1.0]);
+    /// let sum = DURATION.time(|| (1..=10).sum::<u32>());
+    /// assert_eq!((sum, DURATION.snapshot().count), (55, 1));
+    /// ```
+    pub fn time<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _timer = self.start_timer();
+        f()
+    }
+
+    /// Observes a duration measured elsewhere, in seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use promlink_core::Histogram;
+    /// static DURATION: Histogram<3> = Histogram::new(&[0.01, 0.1, 1.0]);
+    /// DURATION.observe_duration(Duration::from_millis(250));
+    /// assert_eq!(DURATION.snapshot().sum, 0.25);
+    /// ```
+    pub fn observe_duration(&self, duration: Duration) {
+        self.observe(duration.as_secs_f64());
     }
 
     /// A consistent snapshot of the counts and the sum.
@@ -235,11 +259,25 @@ impl Summary {
     /// Starts a timer that observes the elapsed seconds when dropped.
     #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
     pub fn start_timer(&self) -> Timer<'_> {
-        Timer {
-            target: self,
-            start: Instant::now(),
-            armed: true,
-        }
+        Timer::start(Target::Borrowed(self))
+    }
+
+    /// Runs `f` and observes how long it took in seconds, also when it panics.
+    ///
+    /// ```
+    /// use promlink_core::Summary;
+    /// static DURATION: Summary = Summary::new();
+    /// DURATION.time(|| std::thread::yield_now());
+    /// assert_eq!(DURATION.get().0, 1);
+    /// ```
+    pub fn time<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _timer = self.start_timer();
+        f()
+    }
+
+    /// Observes a duration measured elsewhere, in seconds.
+    pub fn observe_duration(&self, duration: Duration) {
+        self.observe(duration.as_secs_f64());
     }
 
     /// A consistent `(count, sum)`.
@@ -279,19 +317,45 @@ pub trait Observe: Sync {
 }
 
 /// Observes the seconds since it started when dropped, unless discarded.
+///
+/// A timer started on a histogram borrows it; one started on a family's
+/// [`Child`](crate::Child) holds the child itself (`Timer<'static>`), so that
+/// `let _timer = FAMILY.labels(..).start_timer();` keeps timing to the end of the scope.
 #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
 pub struct Timer<'a> {
-    target: &'a dyn Observe,
+    target: Target<'a>,
     start: Instant,
     armed: bool,
 }
 
-impl Timer<'_> {
+/// What a [`Timer`] reports to.
+pub(crate) enum Target<'a> {
+    Borrowed(&'a dyn Observe),
+    /// A family's child, kept alive by the timer.
+    Owned(Arc<dyn Observe + Send>),
+}
+
+impl<'a> Timer<'a> {
+    pub(crate) fn start(target: Target<'a>) -> Self {
+        Timer {
+            target,
+            start: Instant::now(),
+            armed: true,
+        }
+    }
+
+    fn report(&self, seconds: f64) {
+        match &self.target {
+            Target::Borrowed(target) => target.observe(seconds),
+            Target::Owned(target) => target.observe(seconds),
+        }
+    }
+
     /// Observes now and returns the seconds observed.
     pub fn observe_duration(mut self) -> f64 {
         self.armed = false;
         let seconds = self.start.elapsed().as_secs_f64();
-        self.target.observe(seconds);
+        self.report(seconds);
         seconds
     }
 
@@ -304,7 +368,7 @@ impl Timer<'_> {
 impl Drop for Timer<'_> {
     fn drop(&mut self) {
         if self.armed {
-            self.target.observe(self.start.elapsed().as_secs_f64());
+            self.report(self.start.elapsed().as_secs_f64());
         }
     }
 }

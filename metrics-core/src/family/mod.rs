@@ -7,11 +7,15 @@ use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
 use crate::encoding::{escape_label_bytes, SeriesEncoder};
+use crate::histogram::{Observe, Target, Timer};
 use crate::label::LabelValues;
 use crate::metric::{EncodeMetric, Series};
 
+mod by_name;
 mod key;
 mod recent;
+
+pub use by_name::LabelledFamily;
 
 use key::{pack, packs, unpack, ValueHasher};
 use recent::{Identity, Remembered};
@@ -159,6 +163,32 @@ impl<M> Deref for Child<M> {
     #[inline]
     fn deref(&self) -> &M {
         &self.inner.metric
+    }
+}
+
+impl<M: Observe + Send + 'static> Child<M> {
+    /// Starts a timer that observes the elapsed seconds into this child when dropped. The
+    /// timer holds the child, so it may be started on a handle that is not kept:
+    ///
+    /// ```
+    /// # use promlink_core::{Family, Histogram};
+    /// let duration = Family::new(["endpoint"], Histogram::new(&[0.1, 1.0]));
+    /// {
+    ///     let _timer = duration.labels(["/api/orders"]).start_timer();
+    ///     // ... handle the request ...
+    /// }
+    /// assert_eq!(duration.labels(["/api/orders"]).snapshot().count, 1);
+    /// ```
+    #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
+    pub fn start_timer(&self) -> Timer<'static> {
+        let target: Arc<dyn Observe + Send> = self.inner.clone();
+        Timer::start(Target::Owned(target))
+    }
+}
+
+impl<M: Observe> Observe for ChildInner<M> {
+    fn observe(&self, value: f64) {
+        self.metric.observe(value);
     }
 }
 
