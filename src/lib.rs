@@ -214,6 +214,11 @@ pub use promlink_macros::in_progress;
 /// ```
 pub use promlink_macros::LabelValue;
 
+/// The README's snippets, compiled as doctests (with every feature they use).
+#[cfg(all(doctest, feature = "axum", feature = "server"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Not public API: what the macros' generated code refers to.
 #[doc(hidden)]
 pub mod __private {
