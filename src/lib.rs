@@ -123,6 +123,10 @@ pub use promlink_macros::declare_metrics;
 ///   such methods with `function`, or put the attribute on the `impl` block.
 /// - With `#[async_trait]`, either order works; putting `#[counted]` first lets it see
 ///   the `async fn` as written.
+/// - A plain `fn` returning a future (`impl Future<..>`, `Pin<Box<dyn Future<..>>>`,
+///   `BoxFuture<..>`) is counted as an `async fn` is: by the future's outcome, when it
+///   completes (`cancelled` when dropped before). The same holds for `#[timed]` and
+///   `#[in_progress]`.
 /// - `crate = path` for a renamed dependency.
 ///
 /// ```
@@ -152,7 +156,10 @@ pub use promlink_macros::declare_metrics;
 pub use promlink_macros::counted;
 
 /// Observes the duration of a function's calls in seconds, however they end (Python's
-/// `Histogram.time`). For an `async fn` the duration spans the awaits.
+/// `Histogram.time`). For an `async fn` the duration spans the awaits; so it does for a
+/// plain `fn` returning a future (`impl Future<..>`, `Pin<Box<dyn Future<..>>>`,
+/// `BoxFuture<..>`): the future it builds is timed from its first poll to its end, as an
+/// `async fn`'s would be, never the microseconds spent building it.
 ///
 /// Without arguments: `function_duration_seconds{function, module}` with Python's default
 /// buckets, or `#[timed(buckets = [0.01, 0.1, 1])]`. Also `name`, `help`, a target

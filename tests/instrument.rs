@@ -388,6 +388,111 @@ async fn async_durations_span_the_awaits() {
     assert_eq!(duration_bucket("fetch_order", "+Inf"), 2.0);
 }
 
+/// Not an `async fn`, but it returns a future: the future is what is timed and counted.
+#[counted]
+#[timed]
+#[in_progress]
+fn fetch_later(id: u64) -> impl Future<Output = Result<u64, Failed>> + Send {
+    if id == 99 {
+        // An early return of the future: instrumented all the same.
+        return std::future::ready(Ok(99)).left_or(id);
+    }
+    async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if id == 0 {
+            return Err(Failed);
+        }
+        Ok(id)
+    }
+    .right_or(id)
+}
+
+/// The two futures `fetch_later` returns, as one type.
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+trait IntoEither: Sized {
+    fn left_or<R>(self, _: u64) -> Either<Self, R> {
+        Either::Left(self)
+    }
+    fn right_or<L>(self, _: u64) -> Either<L, Self> {
+        Either::Right(self)
+    }
+}
+
+impl<F: Future> IntoEither for F {}
+
+impl<T, L: Future<Output = T> + Unpin, R: Future<Output = T>> Future for Either<L, R> {
+    type Output = T;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        // SAFETY: neither variant is moved out of the pinned enum.
+        unsafe {
+            match self.get_unchecked_mut() {
+                Either::Left(left) => std::pin::Pin::new(left).poll(cx),
+                Either::Right(right) => std::pin::Pin::new_unchecked(right).poll(cx),
+            }
+        }
+    }
+}
+
+/// A boxed future, as `futures::future::BoxFuture` spells it.
+#[timed]
+fn fetch_boxed(id: u64) -> std::pin::Pin<Box<dyn Future<Output = u64> + Send>> {
+    Box::pin(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        id
+    })
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_plain_fn_returning_a_future_is_timed_until_the_future_completes() {
+    let in_progress = || {
+        Registry::global()
+            .get_sample_value(
+                "function_calls_in_progress",
+                &[("function", "fetch_later"), ("module", MODULE)],
+            )
+            .unwrap()
+    };
+    let future = fetch_later(7);
+    assert_eq!(in_progress(), 0.0, "not started before it is polled");
+    let (value, seen) = tokio::join!(future, async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        in_progress()
+    });
+    assert_eq!((value.unwrap(), seen), (7, 1.0));
+    assert!(fetch_later(0).await.is_err());
+    assert_eq!(fetch_later(99).await.unwrap(), 99);
+    assert_eq!(in_progress(), 0.0);
+    assert_eq!(
+        (calls("fetch_later", "ok"), calls("fetch_later", "error")),
+        (2.0, 1.0)
+    );
+    assert_eq!(duration_count("fetch_later"), 3.0);
+    // Each of the two slow calls slept 200 ms: a timer of the construction would see
+    // microseconds.
+    assert!(
+        duration_sum("fetch_later") >= 0.4,
+        "{}",
+        duration_sum("fetch_later")
+    );
+    assert_eq!(
+        duration_bucket("fetch_later", "0.1"),
+        1.0,
+        "only the early return"
+    );
+
+    assert_eq!(fetch_boxed(3).await, 3);
+    assert!(
+        duration_sum("fetch_boxed") >= 0.1,
+        "{}",
+        duration_sum("fetch_boxed")
+    );
+}
+
 #[counted]
 #[in_progress]
 async fn wait_forever() {

@@ -103,3 +103,67 @@ pub(crate) fn nameable_return_type(output: &ReturnType) -> Option<Type> {
         }
     }
 }
+
+/// How a function that is not `async` returns a future, by spelling: then the attributes
+/// instrument the future rather than its construction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReturnedFuture {
+    /// `impl Future<..>` (with other bounds or not).
+    Impl,
+    /// `Pin<Box<dyn Future<..>>>`, `BoxFuture<..>` or `LocalBoxFuture<..>`.
+    Boxed,
+}
+
+/// Whether `output` is a future, and of which shape.
+pub(crate) fn returned_future(output: &ReturnType) -> Option<ReturnedFuture> {
+    fn names_future(
+        bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+    ) -> bool {
+        bounds.iter().any(|bound| {
+            matches!(bound, syn::TypeParamBound::Trait(t)
+                if t.path.segments.last().is_some_and(|s| s.ident == "Future"))
+        })
+    }
+    fn shape(ty: &Type) -> Option<ReturnedFuture> {
+        match ty {
+            Type::ImplTrait(bounds) if names_future(&bounds.bounds) => Some(ReturnedFuture::Impl),
+            Type::Paren(paren) => shape(&paren.elem),
+            Type::Group(group) => shape(&group.elem),
+            Type::Path(path) => {
+                let last = path.path.segments.last()?;
+                if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
+                    return Some(ReturnedFuture::Boxed);
+                }
+                // `Pin<Box<dyn Future>>`
+                let inner = |segment: &syn::PathSegment, name: &str| -> Option<Type> {
+                    if segment.ident != name {
+                        return None;
+                    }
+                    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+                        return None;
+                    };
+                    args.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+                        _ => None,
+                    })
+                };
+                let boxed = inner(last, "Pin")?;
+                let Type::Path(boxed) = boxed else {
+                    return None;
+                };
+                let object = inner(boxed.path.segments.last()?, "Box")?;
+                match object {
+                    Type::TraitObject(object) if names_future(&object.bounds) => {
+                        Some(ReturnedFuture::Boxed)
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    match output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => shape(ty),
+    }
+}

@@ -198,13 +198,20 @@ fn instrument_body(
         matches!(&sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)));
     let needs_value = attr == Attr::Counted && args.target.is_none() && !returns_never;
     let async_trait = body::async_trait_block(block).is_some();
-    let return_type = if async_trait {
+    // A plain `fn` returning a future: the future is instrumented, as an `async fn` is.
+    let future = sig
+        .asyncness
+        .is_none()
+        .then(|| body::returned_future(&sig.output))
+        .flatten()
+        .filter(|_| !async_trait);
+    let return_type = if async_trait || future.is_some() {
         None
     } else {
         body::nameable_return_type(&sig.output)
     };
     // How a call guard reads a call that left without a value.
-    let call_guard = if sig.asyncness.is_some() || async_trait {
+    let call_guard = if sig.asyncness.is_some() || async_trait || future.is_some() {
         quote!(new_async(&#metric))
     } else {
         // A type holding `impl Trait` cannot be named: its spelling decides.
@@ -230,6 +237,10 @@ fn instrument_body(
         } else {
             guarded(&setup, &inner.block)
         };
+        return Ok(());
+    }
+    if let Some(shape) = future {
+        *block = returned_future(&p, &setup, block, needs_value, shape);
         return Ok(());
     }
     *block = match (needs_value, sig.asyncness.is_some()) {
@@ -333,6 +344,40 @@ fn target_setup(
         Attr::Timed => quote!(let #child = #lookup; let #guard = #p::DurationGuard::new(&*#child);),
         Attr::InProgress => quote!(let #child = #lookup; let #guard = #child.track_in_progress();),
     }
+}
+
+/// The body of a plain `fn` returning a future: the body builds the future (its
+/// `return`s become breaks), and an `async move` block returned in its place sets the
+/// guards up when first polled and awaits it, as an `async fn` would.
+fn returned_future(
+    p: &TokenStream,
+    setup: &TokenStream,
+    block: &Block,
+    needs_value: bool,
+    shape: body::ReturnedFuture,
+) -> Block {
+    let label = syn::Lifetime::new("'__promlink_body", Span::mixed_site());
+    let future = quote_spanned!(Span::mixed_site()=> __promlink_future);
+    let mut body = block.clone();
+    body::returns_to_breaks(&mut body, &label);
+    let awaited: Block = syn::parse_quote!({ #future.await });
+    let instrumented = if needs_value {
+        finish_with_value(p, setup, &awaited, &quote!(#future.await), None)
+    } else {
+        guarded(setup, &awaited)
+    };
+    let wrapped = match shape {
+        body::ReturnedFuture::Impl => quote!(async move #instrumented),
+        body::ReturnedFuture::Boxed => quote!(::std::boxed::Box::pin(async move #instrumented)),
+    };
+    in_users_braces(
+        block,
+        &quote! {
+            #[allow(unused_labels)]
+            let #future = #label: #body;
+            #wrapped
+        },
+    )
 }
 
 /// The guards, then the body as its own block: for guards that need nothing from the
