@@ -151,3 +151,47 @@ fn sharded_counters_count_exactly_from_many_threads() {
         "{text}"
     );
 }
+
+/// One bucket list for several histograms, checked in `const` evaluation.
+const LATENCY_BUCKETS: [f64; 4] = [0.005, 0.05, 0.5, 5.0];
+
+declare_metrics! {
+    /// Reads, in seconds.
+    histogram READ_SECONDS buckets LATENCY_BUCKETS;
+    /// Writes, in seconds, by table.
+    histogram WRITE_SECONDS { table: &str } buckets LATENCY_BUCKETS;
+    /// Orders taken, for one service in one region.
+    #[metric(const_labels(service = "orders", region = "eu-west"))]
+    counter ORDERS_TAKEN_TOTAL { channel: &str };
+}
+
+#[promlink::timed(buckets = LATENCY_BUCKETS)]
+fn compact() {}
+
+#[test]
+fn shared_bucket_arrays_and_constant_labels() {
+    READ_SECONDS.observe(0.01);
+    WRITE_SECONDS.labels("orders").observe(1.0);
+    compact();
+    assert_eq!(READ_SECONDS.bounds(), &LATENCY_BUCKETS);
+    let text = Registry::global().encode_to_string(Format::Text);
+    for line in [
+        "read_seconds_bucket{le=\"0.05\"} 1.0\n",
+        "write_seconds_bucket{table=\"orders\",le=\"5.0\"} 1.0\n",
+        "function_duration_seconds_bucket{function=\"compact\",module=\"declare\",le=\"0.005\"} 1.0\n",
+    ] {
+        assert!(text.contains(line), "{line} in:\n{text}");
+    }
+    ORDERS_TAKEN_TOTAL.labels("web").inc();
+    assert_eq!(
+        sample(
+            "orders_taken_total",
+            &[
+                ("service", "orders"),
+                ("region", "eu-west"),
+                ("channel", "web")
+            ]
+        ),
+        Some(1.0)
+    );
+}

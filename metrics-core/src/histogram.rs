@@ -373,6 +373,21 @@ impl Drop for Timer<'_> {
     }
 }
 
+/// Panics if a bound is negative: for durations and sizes, which never are. What the
+/// macros check of a `const` bucket array, in `const` evaluation.
+#[doc(hidden)]
+#[track_caller]
+pub const fn assert_non_negative_buckets(bounds: &[f64]) {
+    let mut i = 0;
+    while i < bounds.len() {
+        assert!(
+            bounds[i] >= 0.0,
+            "a negative bucket for durations or sizes, which are never negative"
+        );
+        i += 1;
+    }
+}
+
 /// Panics unless `bounds` are finite, strictly increasing and not empty.
 #[track_caller]
 const fn assert_buckets(bounds: &[f64]) {

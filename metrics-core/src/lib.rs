@@ -99,6 +99,7 @@ mod sealed {
 /// Not public API: what `register!` and the macros' generated code refer to.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::histogram::assert_non_negative_buckets;
     pub use crate::instrument::{
         CallCounts, CallGuard, CountGuard, DurationGuard, PlainOutcome, ResultOutcome, ReturnKind,
         Returned, ReturnsOther, ReturnsResult,

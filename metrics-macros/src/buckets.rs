@@ -1,4 +1,5 @@
-//! Histogram buckets as both macros take them: number literals, checked at compile time,
+//! Histogram buckets as both macros take them: number literals checked by the macro, or
+//! the path of a `const` array (shared by several metrics) checked in `const` evaluation;
 //! expanded into `Histogram<N>` with the user's spans.
 
 use proc_macro2::{Span, TokenStream};
@@ -10,10 +11,13 @@ use syn::{bracketed, Expr, ExprLit, Lit, Token};
 
 use crate::errors::Errors;
 
-/// `buckets [..]` (or `buckets = [..]`): where the keyword was and the bounds.
+/// `buckets [..]` (or `buckets = [..]`), or `buckets NAME` for a `const` array: where
+/// the keyword was and the bounds.
 pub(crate) struct Buckets {
     pub(crate) keyword: Span,
     pub(crate) bounds: Vec<Bound>,
+    /// The path of a `const [f64; N]`, when the bounds are not written here.
+    pub(crate) constant: Option<syn::Path>,
 }
 
 /// One bucket bound: its value and the user's tokens.
@@ -23,8 +27,21 @@ pub(crate) struct Bound {
 }
 
 impl Buckets {
-    /// Parses `[bound, ..]` after the keyword.
+    /// Parses `[bound, ..]`, or the path of a `const` array, after the keyword.
     pub(crate) fn parse(keyword: Span, input: ParseStream<'_>) -> syn::Result<Buckets> {
+        if !input.peek(syn::token::Bracket) {
+            let constant: syn::Path = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected bucket bounds in square brackets, `[0.1, 0.5, 1.0]`, or the name of a `const` array of them",
+                )
+            })?;
+            return Ok(Buckets {
+                keyword,
+                bounds: Vec::new(),
+                constant: Some(constant),
+            });
+        }
         let content;
         bracketed!(content in input);
         let exprs = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
@@ -37,12 +54,20 @@ impl Buckets {
                 })
             })
             .collect::<syn::Result<_>>()?;
-        Ok(Buckets { keyword, bounds })
+        Ok(Buckets {
+            keyword,
+            bounds,
+            constant: None,
+        })
     }
 
     /// Checks the bounds: at least one, finite, strictly increasing, and not negative for
     /// a measure that cannot be (`non_negative`: durations, sizes).
+    /// A `const` array is checked where it expands, in `const` evaluation.
     pub(crate) fn check(&self, non_negative: bool, errors: &mut Errors) {
+        if self.constant.is_some() {
+            return;
+        }
         if self.bounds.is_empty() {
             errors.push(
                 self.keyword,
@@ -84,13 +109,26 @@ impl Buckets {
     }
 }
 
+/// Whether a metric measures what is never negative (durations, sizes), by its unit or
+/// its name's suffix.
+pub(crate) fn never_negative(name: &str, unit: Option<&str>) -> bool {
+    ["seconds", "bytes"]
+        .iter()
+        .any(|u| unit == Some(u) || name.ends_with(&format!("_{u}")))
+}
+
 /// The histogram type and its `const` constructor: the user's buckets, Python's defaults
 /// without any, or (after a validation error) as many placeholder bounds, so that the
 /// type stays the one the user's code expects.
+///
+/// Bounds from a `const` array are checked when the `static` is evaluated: unsorted or
+/// not finite by `Histogram::new`, negative (for `non_negative` measures) by
+/// `assert_non_negative_buckets`, each a compile error on the array's name.
 pub(crate) fn histogram(
     p: &TokenStream,
     buckets: Option<&Buckets>,
     valid: bool,
+    non_negative: bool,
     span: Span,
 ) -> (TokenStream, TokenStream) {
     let Some(buckets) = buckets else {
@@ -99,6 +137,20 @@ pub(crate) fn histogram(
             quote_spanned!(span=> #p::Histogram::new(&#p::DEFAULT_BUCKETS)),
         );
     };
+    if let Some(constant) = &buckets.constant {
+        // On the array's name, so that a panic in `const` evaluation points there.
+        let span = constant.span();
+        let p = respan(p, span);
+        let bounds = if non_negative {
+            quote_spanned!(span=> { #p::assert_non_negative_buckets(&#constant); &#constant })
+        } else {
+            quote_spanned!(span=> &#constant)
+        };
+        return (
+            quote_spanned!(span=> #p::Histogram<{ #constant.len() }>),
+            quote_spanned!(span=> #p::Histogram::new(#bounds)),
+        );
+    }
     let n = buckets.bounds.len().max(1);
     let bounds: Vec<TokenStream> = if valid {
         buckets
@@ -145,7 +197,26 @@ fn literal_value(expr: &Expr) -> syn::Result<f64> {
         Expr::Group(group) => literal_value(&group.expr),
         _ => Err(syn::Error::new(
             expr.span(),
-            "bucket bounds must be number literals, so that they can be checked at compile time",
+            "bucket bounds in a list are number literals, so that they can be checked at compile time; \
+             to share bounds, name a `const` array instead: `buckets LATENCY_BUCKETS`",
         )),
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                token = inner.into();
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
 }

@@ -32,12 +32,23 @@ pub(crate) fn metric(
     };
     let valid = checked.is_some();
     let Checked { name, help, unit } = checked.unwrap_or(&placeholder);
+    let non_negative = crate::buckets::never_negative(name, unit.as_deref());
+    let (series_type, series_new) = series(decl, valid, non_negative, &p);
     let unit = unit.as_ref().map(|u| quote!(.with_unit(#u)));
-    let (series_type, series_new) = series(decl, valid, &p);
+    let const_labels = (valid && !decl.const_labels.is_empty()).then(|| {
+        let (names, values): (Vec<String>, Vec<&syn::LitStr>) = decl
+            .const_labels
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.to_string(), super::parse::string_literal(value)?))
+            })
+            .unzip();
+        quote!(.with_const_labels(&[#((#names, #values)),*]))
+    });
     let site = Site {
         p: &p,
         valid,
-        describe: &|family: TokenStream| quote!(#p::Metric::new(#name, #help, #family) #unit),
+        describe: &|family: TokenStream| quote!(#p::Metric::new(#name, #help, #family) #unit #const_labels),
     };
     match decl.labels.as_ref().filter(|l| !l.labels.is_empty()) {
         None => unlabelled(decl, &site, &series_type, &series_new),
@@ -101,7 +112,23 @@ fn labelled(
     let idents = label_idents(labels, site.valid);
     let types: Vec<&Type> = labels.labels.iter().map(|l| &l.ty).collect();
     let label_attrs = label_field_attrs(labels);
-    let dense = types.iter().all(|t| is_fixed_cardinality(t));
+    // Too many labels, or a type that cannot be a label value, was reported: the lookups
+    // keep the user's types but look placeholders up, so that no second error follows.
+    let n = idents.len();
+    let placeholders = !site.valid
+        && (n > super::validate::MAX_LABELS
+            || types
+                .iter()
+                .any(|t| super::validate::label_type_problem(t).is_some()));
+    let dense = !placeholders && types.iter().all(|t| is_fixed_cardinality(t));
+    let values = if placeholders {
+        quote!({
+            let _ = (#(#idents,)*);
+            [""; #n]
+        })
+    } else {
+        quote!((#(#idents,)*))
+    };
     let (metric_type, family_new, child_type) = if dense {
         // Spanned on the first label type: a type that is not fixed-cardinality is
         // reported there.
@@ -114,7 +141,6 @@ fn labelled(
             quote!(&#series_type),
         )
     } else {
-        let n = idents.len();
         (
             quote!(#p::Metric<#p::Family<#series_type, #n>>),
             quote!(#p::Family::new([#(#label_names),*], #series_new)),
@@ -125,7 +151,7 @@ fn labelled(
         quote! {
             /// Removes the child for these label values; returns whether there was one.
             pub fn remove(&self, #(#idents: #types),*) -> bool {
-                self.0.remove((#(#idents,)*))
+                self.0.remove(#values)
             }
         }
     });
@@ -162,7 +188,7 @@ fn labelled(
             #[inline]
             #[must_use]
             pub fn labels(&self, #(#idents: #types),*) -> #child_type {
-                self.0.labels((#(#idents,)*))
+                self.0.labels(#values)
             }
 
             /// The child for these label values, by name.
@@ -223,7 +249,12 @@ fn label_idents(labels: &Labels, valid: bool) -> Vec<Ident> {
 }
 
 /// The series type and its `const` constructor.
-fn series(decl: &MetricDecl, valid: bool, p: &TokenStream) -> (TokenStream, TokenStream) {
+fn series(
+    decl: &MetricDecl,
+    valid: bool,
+    non_negative: bool,
+    p: &TokenStream,
+) -> (TokenStream, TokenStream) {
     let span = decl.kind_span;
     match decl.kind {
         Kind::Counter if super::validate::sharded(decl) => (
@@ -253,7 +284,9 @@ fn series(decl: &MetricDecl, valid: bool, p: &TokenStream) -> (TokenStream, Toke
                 quote_spanned!(span=> #p::StateSet::new(&[#(#states),*])),
             )
         }
-        Kind::Histogram => crate::buckets::histogram(p, decl.buckets.as_ref(), valid, span),
+        Kind::Histogram => {
+            crate::buckets::histogram(p, decl.buckets.as_ref(), valid, non_negative, span)
+        }
     }
 }
 

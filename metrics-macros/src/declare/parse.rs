@@ -66,6 +66,8 @@ pub(crate) struct MetricDecl {
     /// The doc comment's text, lines joined, trimmed; `None` without one.
     pub(crate) doc: Option<String>,
     pub(crate) options: Vec<MetricOption>,
+    /// `#[metric(const_labels(name = "value", ..))]`: labels every series has.
+    pub(crate) const_labels: Vec<(Ident, Expr)>,
     pub(crate) vis: Visibility,
     pub(crate) kind: Kind,
     pub(crate) kind_span: Span,
@@ -120,13 +122,19 @@ impl Parse for MetricDecl {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut attrs = Vec::new();
         let mut options = Vec::new();
+        let mut const_labels = Vec::new();
         let mut doc_lines = Vec::new();
         for attr in input.call(Attribute::parse_outer)? {
             if attr.path().is_ident("metric") {
                 let parsed =
                     attr.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)?;
                 for meta in parsed {
-                    options.push(parse_option(&meta)?);
+                    match &meta {
+                        Meta::List(list) if list.path.is_ident("const_labels") => {
+                            const_labels.extend(parse_const_labels(list)?);
+                        }
+                        _ => options.push(parse_option(&meta)?),
+                    }
                 }
                 continue;
             }
@@ -192,6 +200,7 @@ impl Parse for MetricDecl {
             attrs,
             doc,
             options,
+            const_labels,
             vis,
             kind,
             kind_span,
@@ -203,8 +212,40 @@ impl Parse for MetricDecl {
     }
 }
 
+/// `const_labels(name = "value", ..)`; values are checked to be strings later, with the
+/// other rules.
+fn parse_const_labels(list: &syn::MetaList) -> syn::Result<Vec<(Ident, Expr)>> {
+    let expected =
+        "constant labels are written `const_labels(service = \"orders\", region = \"eu\")`";
+    let pairs = list
+        .parse_args_with(Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated)
+        .map_err(|e| syn::Error::new(e.span(), expected))?;
+    pairs
+        .into_iter()
+        .map(|pair| {
+            let name = pair
+                .path
+                .get_ident()
+                .cloned()
+                .ok_or_else(|| syn::Error::new_spanned(&pair.path, expected))?;
+            Ok((name, pair.value))
+        })
+        .collect()
+}
+
+/// The string literal `expr` is, if it is one.
+pub(crate) fn string_literal(expr: &Expr) -> Option<&LitStr> {
+    match expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(value),
+            ..
+        }) => Some(value),
+        _ => None,
+    }
+}
+
 fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
-    let expected = "expected `name = \"..\"`, `unit = \"..\"`, `help = \"..\"` or `sharded`";
+    let expected = "expected `name = \"..\"`, `unit = \"..\"`, `help = \"..\"`, `const_labels(..)` or `sharded`";
     let nv = match meta {
         Meta::Path(path) => match path.get_ident() {
             Some(key) if key == "sharded" => {

@@ -3,6 +3,7 @@
 //! once.
 
 use proc_macro2::Span;
+use syn::spanned::Spanned;
 
 use super::parse::{Kind, MetricDecl};
 use crate::errors::Errors;
@@ -24,6 +25,7 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
     let unit = check_unit(decl, &name, &mut local);
     let help = help(decl, &mut local);
     check_labels(decl, &mut local);
+    check_const_labels(decl, &mut local);
     check_buckets(decl, &name, unit.as_deref(), &mut local);
     check_states(decl, &mut local);
     for (i, option) in decl.options.iter().enumerate() {
@@ -213,6 +215,22 @@ fn check_labels(decl: &MetricDecl, errors: &mut Errors) {
         Kind::Summary => Some("quantile"),
         _ => None,
     };
+    if let Some(thirteenth) = labels.labels.get(MAX_LABELS) {
+        errors.push(
+            thirteenth.ident.span(),
+            format_args!(
+                "a metric has at most {MAX_LABELS} labels, and this is label {}: every \
+                 combination of values is a series of its own, so fewer labels also means \
+                 fewer series",
+                MAX_LABELS + 1
+            ),
+        );
+    }
+    for label in &labels.labels {
+        if let Some(problem) = label_type_problem(&label.ty) {
+            errors.push(label.ty.span(), problem);
+        }
+    }
     for (i, label) in labels.labels.iter().enumerate() {
         let name = label.ident.to_string();
         let name = name.strip_prefix("r#").unwrap_or(&name);
@@ -240,6 +258,93 @@ fn check_labels(decl: &MetricDecl, errors: &mut Errors) {
     }
 }
 
+/// The most labels a declared metric has: the longest tuple `LabelValues` is implemented
+/// for.
+pub(crate) const MAX_LABELS: usize = 12;
+
+/// Why a label's type, by its spelling, cannot be a label value, if it cannot.
+pub(crate) fn label_type_problem(ty: &syn::Type) -> Option<String> {
+    use syn::Type;
+    let text = || {
+        quote::ToTokens::to_token_stream(ty)
+            .to_string()
+            .replace(' ', "")
+    };
+    match ty {
+        Type::Reference(reference) => label_type_problem(&reference.elem),
+        Type::Paren(paren) => label_type_problem(&paren.elem),
+        Type::Group(group) => label_type_problem(&group.elem),
+        Type::Slice(_) | Type::Array(_) => Some(format!(
+            "`{}` cannot be a label value: label values are UTF-8 text; use `&str` or \
+             `String` (for bytes, decode them, or hex-encode them, before the lookup)",
+            text()
+        )),
+        Type::Path(path) => {
+            let last = path.path.segments.last()?;
+            match last.ident.to_string().as_str() {
+                "f32" | "f64" => Some(format!(
+                    "`{}` cannot be a label value: every distinct float would be a series of \
+                     its own, and floats have no one exact spelling. Use an integer (say, \
+                     milliseconds), an enum of ranges deriving `LabelValue`, or a histogram \
+                     to observe the value",
+                    last.ident
+                )),
+                "Vec" if text().contains("u8") => Some(format!(
+                    "`{}` cannot be a label value: label values are UTF-8 text; use `String`",
+                    text()
+                )),
+                _ => None,
+            }
+        }
+        Type::Tuple(_)
+        | Type::Ptr(_)
+        | Type::BareFn(_)
+        | Type::TraitObject(_)
+        | Type::ImplTrait(_) => Some(format!(
+            "`{}` cannot be a label value: use a string, an integer, `bool`, or an enum \
+                 deriving `LabelValue`",
+            text()
+        )),
+        _ => None,
+    }
+}
+
+fn check_const_labels(decl: &MetricDecl, errors: &mut Errors) {
+    let reserved = match decl.kind {
+        Kind::Histogram => Some("le"),
+        Kind::Summary => Some("quantile"),
+        _ => None,
+    };
+    let variable = decl.labels.iter().flat_map(|l| &l.labels);
+    for (i, (name, value)) in decl.const_labels.iter().enumerate() {
+        let text = name.to_string();
+        if super::parse::string_literal(value).is_none() {
+            errors.push(
+                value.span(),
+                format_args!("a constant label's value is a string literal: `{text} = \"..\"`"),
+            );
+        }
+        if let Some(problem) = label_name_problem(&text, reserved) {
+            errors.push(name.span(), problem);
+        }
+        if decl.kind == Kind::StateSet && decl.ident.to_string().eq_ignore_ascii_case(&text) {
+            errors.push(name.span(), "a state set's own name is its label");
+        }
+        if decl.const_labels[..i].iter().any(|(n, _)| n == name) {
+            errors.push(
+                name.span(),
+                format_args!("the constant label `{text}` is given twice"),
+            );
+        }
+        if variable.clone().any(|l| l.ident == *name) {
+            errors.push(
+                name.span(),
+                format_args!("`{text}` is already a label of this metric, with a value per series"),
+            );
+        }
+    }
+}
+
 fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut Errors) {
     let Some(buckets) = &decl.buckets else { return };
     if decl.kind != Kind::Histogram {
@@ -252,10 +357,7 @@ fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut
         );
         return;
     }
-    let non_negative = ["seconds", "bytes"]
-        .iter()
-        .any(|u| unit == Some(u) || name.ends_with(&format!("_{u}")));
-    buckets.check(non_negative, errors);
+    buckets.check(crate::buckets::never_negative(name, unit), errors);
 }
 
 fn check_states(decl: &MetricDecl, errors: &mut Errors) {

@@ -294,7 +294,7 @@ fn setup(
         ),
         Attr::Timed => {
             let (histogram_type, histogram_new) =
-                crate::buckets::histogram(p, args.buckets.as_ref(), true, site);
+                crate::buckets::histogram(p, args.buckets.as_ref(), true, true, site);
             (
                 quote!(#p::Metric<#histogram_type>),
                 quote_spanned!(site=> #p::Metric::new(#name, #help, #histogram_new).with_unit("seconds")),
