@@ -35,6 +35,9 @@ pub(crate) fn instrument(attr: Attr, args: TokenStream, item: &TokenStream) -> T
     };
     match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(mut function)) => {
+            if let Some(error) = repeated(attr, &args, &function.attrs) {
+                return with_error(item, &error);
+            }
             // A method's own attribute cannot see its type: `function = "Type::method"`
             // names it (the impl block's attribute passes it).
             let name = args
@@ -62,6 +65,33 @@ pub(crate) fn instrument(attr: Attr, args: TokenStream, item: &TokenStream) -> T
             with_error(item, &syn::Error::new(Span::call_site(), message))
         }
     }
+}
+
+/// The same attribute again below this one, feeding the same shared family: every call
+/// would be recorded twice (and, for `#[counted]`, the registry would refuse the second).
+/// Two attributes with targets feed two metrics, which is allowed.
+fn repeated(attr: Attr, args: &Args, attrs: &[Attribute]) -> Option<syn::Error> {
+    if args.target.is_some() {
+        return None;
+    }
+    let again = attrs.iter().find(|other| {
+        our_attr(other) == Some(attr)
+            && match &other.meta {
+                Meta::Path(_) => true,
+                Meta::List(list) => {
+                    syn::parse2::<Args>(list.tokens.clone()).is_ok_and(|a| a.target.is_none())
+                }
+                Meta::NameValue(_) => false,
+            }
+    })?;
+    Some(syn::Error::new_spanned(
+        again,
+        format!(
+            "`#[{0}]` is given twice on this function: every call would be recorded twice; \
+             keep one (to feed a metric of yours as well, name it: `#[{0}(MY_METRIC)]`)",
+            attr.name()
+        ),
+    ))
 }
 
 fn with_error(item: &TokenStream, error: &syn::Error) -> TokenStream {
