@@ -33,31 +33,87 @@
 //! ```
 //!
 //! See [`promlink_core`] for the types; this crate re-exports all of them.
+//!
+//! # Cargo features
+//!
+//! | feature | gives |
+//! |---|---|
+//! | `server` (default) | `start_http_server`: `/metrics` from a background thread |
+//! | `process` (default, Linux) | `process`: the process collector |
+//! | `http` | `http::metrics_response`: the endpoint as a function of an `http` request |
+//! | `tower` | `tower::MetricsLayer`: request metrics for any tower service |
+//! | `axum` | the layer reads axum's matched route; `axum::metrics_route` |
+//! | `push` | `push`: a push gateway client |
+//!
+//! On docs.rs every item shows the feature it needs.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use promlink_core::*;
 
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 #[cfg(all(feature = "process", target_os = "linux"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "process", target_os = "linux"))))]
 pub mod process;
 #[cfg(feature = "push")]
+#[cfg_attr(docsrs, doc(cfg(feature = "push")))]
 pub mod push;
 #[cfg(feature = "server")]
 mod server;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
 #[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::{start_http_server, start_http_server_with, MetricsServer, ServerOptions};
 
 /// Declares `static` metrics, registered at link time, with typed label lookups.
 ///
-/// Each declaration is a doc comment (the HELP text, required), optional
-/// `#[metric(name = "..", unit = "..", help = "..")]`, a visibility, a type (`counter`,
-/// `gauge`, `histogram`, `summary`, `info`, `stateset`), the static's name in
-/// `SCREAMING_SNAKE_CASE` (the metric name is its lowercase form), typed labels in braces,
-/// and `buckets [..]` for histograms or `states [..]` for state sets.
+/// # Syntax
+///
+/// ```text
+/// declare_metrics! {
+///     crate = path::to::promlink;                    // optional, first: a renamed dependency
+///
+///     /// HELP text (required: promtool rejects metrics without it).
+///     #[metric(name = "..", help = "..", unit = "..", const_labels(k = "v", ..), sharded)]
+///     pub counter   NAME_TOTAL { label: Type, #[unbounded] other: Type, .. };
+///     pub gauge     NAME { label: Type, .. };
+///     pub histogram NAME_SECONDS { label: Type, .. } buckets [0.1, 0.5, 1.0];
+///     pub histogram NAME_SECONDS buckets SHARED_BUCKETS;   // a `const [f64; N]`
+///     pub summary   NAME_BYTES { label: Type, .. };         // count and sum
+///     pub info      BUILD;                                 // `build_info`, no labels
+///     pub stateset  STATE states ["starting", "running"];  // no labels
+/// }
+/// ```
+///
+/// - **Names.** The static is named in `SCREAMING_SNAKE_CASE`; the metric name is its
+///   lowercase form (`name = ".."` overrides it). Counters end in `_total` and nothing
+///   else does; `_created`, `_bucket`, `_count`, `_sum` are refused. A unit must end the
+///   name (`unit = "seconds"` on `..._seconds`).
+/// - **Labels** in braces, typed: `&str`, `String`, `Cow<str>`, `Box<str>`, `Arc<str>`,
+///   integers, `char`, `bool`, and enums deriving [`LabelValue`]. At most 12 labels.
+///   Floats and bytes are refused (every float would be a series). A metric whose labels
+///   are all `bool`s or enums keeps its children in a dense array, every combination
+///   exported at 0. Names that look like per-user identity (`user_id`, `email`, `*_id`,
+///   `*_token`, `ip`) are refused unless marked `#[unbounded]`.
+/// - **Constant labels**, the same on every series: `#[metric(const_labels(service =
+///   "orders"))]`; they may not repeat a variable label.
+/// - **Buckets**: number literals, checked by the macro (finite, increasing, not negative
+///   for seconds or bytes), or the name of a `const` array shared by several histograms
+///   (and `#[timed(buckets = NAME)]`), checked the same way in `const` evaluation.
+///   Without buckets, Python's defaults ([`DEFAULT_BUCKETS`]).
+/// - `#[metric(sharded)]` on a hot counter spreads its increments over cache lines.
+/// - `crate = path;` first when promlink is renamed in `Cargo.toml`.
+///
+/// Each labelled metric gets a wrapper type with `labels(..)` (positional) and
+/// `with(NameLabels { .. })` (named): a wrong count, name or type is rustc's own error on
+/// your token.
 ///
 /// ```
 /// use promlink::{declare_metrics, LabelValue};
@@ -70,6 +126,9 @@ pub use server::{start_http_server, start_http_server_with, MetricsServer, Serve
 ///     Post,
 /// }
 ///
+/// /// One bucket list for every latency histogram.
+/// const LATENCY_BUCKETS: [f64; 5] = [0.005, 0.05, 0.25, 1.0, 5.0];
+///
 /// declare_metrics! {
 ///     /// Total HTTP requests.
 ///     pub counter HTTP_REQUESTS_TOTAL { method: Method, endpoint: &str, status: u16 };
@@ -78,6 +137,15 @@ pub use server::{start_http_server, start_http_server_with, MetricsServer, Serve
 ///     /// Request duration.
 ///     #[metric(unit = "seconds")]
 ///     pub histogram REQUEST_DURATION_SECONDS { endpoint: &str } buckets [0.01, 0.1, 1.0];
+///     /// Database query duration.
+///     pub histogram DB_QUERY_SECONDS { table: &str } buckets LATENCY_BUCKETS;
+///     /// Response sizes.
+///     pub summary RESPONSE_BYTES;
+///     /// Orders taken, by a service deployed per region.
+///     #[metric(const_labels(service = "orders", region = "eu-west"))]
+///     pub counter ORDERS_TOTAL { #[unbounded] tenant_id: u32 };
+///     /// Build information.
+///     pub info BUILD;
 ///     /// Task state.
 ///     stateset TASK_STATE states ["starting", "running", "stopped"];
 /// }
@@ -88,13 +156,19 @@ pub use server::{start_http_server, start_http_server_with, MetricsServer, Serve
 /// HTTP_REQUESTS_TOTAL.with(HttpRequestsTotalLabels { method: Method::Post, endpoint: "/api/orders", status: 201 }).inc();
 /// CACHE_LOOKUPS_TOTAL.labels(Method::Get, true).inc();
 /// REQUEST_DURATION_SECONDS.labels("/api/orders").observe(0.05);
+/// DB_QUERY_SECONDS.labels("orders").time(|| { /* the query */ });
+/// RESPONSE_BYTES.observe(512.0);
+/// ORDERS_TOTAL.labels(42).inc();
+/// BUILD.set(&[("version", "1.2.0")]).unwrap();
 /// TASK_STATE.set_state("running");
 /// ```
 ///
-/// Mistakes are compile errors on your tokens: invalid or reserved names, a counter not
-/// ending in `_total`, a missing doc comment, unsorted or repeated buckets, labels that
-/// carry per-user or per-request identity (`user_id`, `email`, `session_token`..., unless
-/// marked `#[unbounded]`), unknown options.
+/// # Metrics in a library
+///
+/// A library's metrics reach the binary's registry only if the binary links the library.
+/// One that the binary calls is linked; one it only depends on (its metrics, or
+/// functions instrumented for others to call) is left out by rustc, and its metrics with
+/// it. Name it once in the binary: `use my_library as _;`.
 pub use promlink_macros::declare_metrics;
 
 /// Counts a function's calls, by outcome, however they end.
@@ -184,6 +258,7 @@ pub use promlink_macros::timed;
 
 /// Tracks a function's calls in progress (Python's `Gauge.track_inprogress`):
 /// `function_calls_in_progress{function, module}`, or a target gauge with `labels(..)`.
+/// Also `name`, `help`, `function`, `skip` and `crate = path` as for [`counted`].
 ///
 /// ```
 /// use promlink::{in_progress, Registry};

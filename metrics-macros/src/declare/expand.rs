@@ -1,6 +1,8 @@
 //! Checked declarations turned into `static` metrics, registrations and typed label
 //! lookups.
 
+use std::fmt::Write as _;
+
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -45,9 +47,11 @@ pub(crate) fn metric(
             .unzip();
         quote!(.with_const_labels(&[#((#names, #values)),*]))
     });
+    let reference = valid.then(|| reference_doc(decl, name, unit.is_some()));
     let site = Site {
         p: &p,
         valid,
+        reference,
         describe: &|family: TokenStream| quote!(#p::Metric::new(#name, #help, #family) #unit #const_labels),
     };
     match decl.labels.as_ref().filter(|l| !l.labels.is_empty()) {
@@ -56,12 +60,88 @@ pub(crate) fn metric(
     }
 }
 
+/// Doc lines added to the static's page, after the user's: the metric's name, type,
+/// labels and unit, and a PromQL query that fits its type.
+fn reference_doc(decl: &MetricDecl, name: &str, has_unit: bool) -> TokenStream {
+    let labels: Vec<String> = decl
+        .labels
+        .iter()
+        .flat_map(|l| &l.labels)
+        .map(|l| l.ident.to_string().trim_start_matches("r#").to_owned())
+        .collect();
+    let constant: Vec<String> = decl
+        .const_labels
+        .iter()
+        .filter_map(|(n, v)| {
+            Some(format!(
+                "{n}=\"{}\"",
+                super::parse::string_literal(v)?.value()
+            ))
+        })
+        .collect();
+    let quoted = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut facts = format!("**Metric** `{name}`, {}", decl.kind.described());
+    if !labels.is_empty() {
+        let _ = write!(facts, ", labelled {}", quoted(&labels));
+    }
+    if !constant.is_empty() {
+        let _ = write!(facts, ", with {}", quoted(&constant));
+    }
+    if let Some(unit) = has_unit.then(|| super::validate::unit(decl)).flatten() {
+        let _ = write!(facts, ", in {unit}");
+    }
+    facts.push('.');
+    let by = |extra: &[&str]| {
+        let all: Vec<&str> = extra
+            .iter()
+            .copied()
+            .chain(labels.iter().map(String::as_str))
+            .collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!(" by ({})", all.join(", "))
+        }
+    };
+    let query = match decl.kind {
+        Kind::Counter => format!("sum{} (rate({name}[5m]))", by(&[])),
+        Kind::Gauge => format!("sum{} ({name})", by(&[])),
+        Kind::Histogram => format!(
+            "histogram_quantile(0.95, sum{} (rate({name}_bucket[5m])))",
+            by(&["le"])
+        ),
+        Kind::Summary => format!(
+            "sum{0} (rate({name}_sum[5m])) / sum{0} (rate({name}_count[5m]))",
+            by(&[])
+        ),
+        Kind::Info => format!("{name}_info"),
+        Kind::StateSet => format!("{name} == 1"),
+    };
+    let lines = [
+        String::new(),
+        facts,
+        String::new(),
+        "```promql".to_owned(),
+        query,
+        "```".to_owned(),
+    ];
+    quote!(#(#[doc = #lines])*)
+}
+
 /// What both expansions share.
 struct Site<'a> {
     /// `::promlink::__private`.
     p: &'a TokenStream,
     /// Whether the declaration passed validation (and so is registered).
     valid: bool,
+    /// The doc lines naming the metric, for the static's page.
+    reference: Option<TokenStream>,
     /// `Metric::new(name, help, <family>)` with the unit.
     describe: &'a dyn Fn(TokenStream) -> TokenStream,
 }
@@ -79,8 +159,10 @@ fn unlabelled(
     let init = (site.describe)(series_new.clone());
     let init = quote_spanned!(ident.span()=> #init);
     let registration = site.valid.then(|| registration(p, &quote!(#ident)));
+    let reference = &site.reference;
     quote! {
         #(#attrs)*
+        #reference
         #vis static #ident: #p::Metric<#series_type> = #init;
         #registration
     }
@@ -97,18 +179,7 @@ fn labelled(
         attrs, vis, ident, ..
     } = decl;
     let (p, span) = (site.p, ident.span());
-    let label_names: Vec<String> = labels
-        .labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            if site.valid {
-                l.ident.to_string().trim_start_matches("r#").to_owned()
-            } else {
-                format!("l{i}")
-            }
-        })
-        .collect();
+    let label_names = label_names(labels, site.valid);
     let idents = label_idents(labels, site.valid);
     let types: Vec<&Type> = labels.labels.iter().map(|l| &l.ty).collect();
     let label_attrs = label_field_attrs(labels);
@@ -165,8 +236,10 @@ fn labelled(
     let registration = site.valid.then(|| registration(p, &quote!(#ident.0)));
     let doc_type = format!("The metric [`{ident}`]: dereferences to its family, and looks children up by typed label values.");
     let doc_labels = format!("The label values of [`{ident}`], by name.");
+    let reference = &site.reference;
     quote! {
         #(#attrs)*
+        #reference
         #vis static #ident: #wrapper = #init;
         #registration
 
@@ -207,6 +280,22 @@ fn labelled(
             #(#label_attrs pub #idents: #field_types,)*
         }
     }
+}
+
+/// The label names as the family is made with: placeholders after a validation error.
+fn label_names(labels: &Labels, valid: bool) -> Vec<String> {
+    labels
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if valid {
+                l.ident.to_string().trim_start_matches("r#").to_owned()
+            } else {
+                format!("l{i}")
+            }
+        })
+        .collect()
 }
 
 /// The attributes of each field of the labels struct: the user's, with a doc comment

@@ -75,6 +75,11 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
     }
 }
 
+/// The unit given with `unit = ".."`.
+pub(crate) fn unit(decl: &MetricDecl) -> Option<String> {
+    option(decl, "unit").map(syn::LitStr::value)
+}
+
 fn option<'a>(decl: &'a MetricDecl, key: &str) -> Option<&'a syn::LitStr> {
     decl.options
         .iter()
