@@ -84,6 +84,32 @@ pub struct HistogramSnapshot<const N: usize> {
     pub sum: f64,
 }
 
+/// `start_timer`, `time` and `observe_duration`, the same on histograms and summaries;
+/// the doc lines given are the example shown on each.
+macro_rules! timing_methods {
+    ($(#[doc = $example:literal])*) => {
+        /// Starts a timer that observes the elapsed seconds when dropped.
+        ///
+        $(#[doc = $example])*
+        #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
+        pub fn start_timer(&self) -> Timer<'_> {
+            Timer::start(Target::Borrowed(self))
+        }
+
+        /// Runs `f` and observes how long it took in seconds, also when it panics
+        /// (Python's `with histogram.time():`).
+        pub fn time<R>(&self, f: impl FnOnce() -> R) -> R {
+            let _timer = self.start_timer();
+            f()
+        }
+
+        /// Observes a duration measured elsewhere, in seconds.
+        pub fn observe_duration(&self, duration: Duration) {
+            self.observe(duration.as_secs_f64());
+        }
+    };
+}
+
 impl<const N: usize> Histogram<N> {
     /// A histogram with the given finite upper bounds.
     ///
@@ -119,46 +145,18 @@ impl<const N: usize> Histogram<N> {
         self.observations.record(bucket, value);
     }
 
-    /// Starts a timer that observes the elapsed seconds when dropped.
-    ///
-    /// ```
-    /// use promlink_core::{Histogram, DEFAULT_BUCKETS};
-    /// static DURATION: Histogram<14> = Histogram::new(&DEFAULT_BUCKETS);
-    /// {
-    ///     let _timer = DURATION.start_timer();
-    /// }
-    /// assert_eq!(DURATION.snapshot().count, 1);
-    /// ```
-    #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
-    pub fn start_timer(&self) -> Timer<'_> {
-        Timer::start(Target::Borrowed(self))
-    }
-
-    /// Runs `f` and observes how long it took in seconds, also when it panics (Python's
-    /// `with histogram.time():`).
-    ///
-    /// ```
-    /// use promlink_core::Histogram;
-    /// static DURATION: Histogram<3> = Histogram::new(&[0.01, 0.1, 1.0]);
-    /// let sum = DURATION.time(|| (1..=10).sum::<u32>());
-    /// assert_eq!((sum, DURATION.snapshot().count), (55, 1));
-    /// ```
-    pub fn time<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _timer = self.start_timer();
-        f()
-    }
-
-    /// Observes a duration measured elsewhere, in seconds.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use promlink_core::Histogram;
-    /// static DURATION: Histogram<3> = Histogram::new(&[0.01, 0.1, 1.0]);
-    /// DURATION.observe_duration(Duration::from_millis(250));
-    /// assert_eq!(DURATION.snapshot().sum, 0.25);
-    /// ```
-    pub fn observe_duration(&self, duration: Duration) {
-        self.observe(duration.as_secs_f64());
+    timing_methods! {
+        /// ```
+        /// use std::time::Duration;
+        /// use promlink_core::Histogram;
+        /// static DURATION: Histogram<3> = Histogram::new(&[0.01, 0.1, 1.0]);
+        /// {
+        ///     let _timer = DURATION.start_timer();
+        /// }
+        /// let sum = DURATION.time(|| (1..=10).sum::<u32>());
+        /// DURATION.observe_duration(Duration::from_millis(250));
+        /// assert_eq!((sum, DURATION.snapshot().count), (55, 3));
+        /// ```
     }
 
     /// A consistent snapshot of the counts and the sum.
@@ -256,28 +254,15 @@ impl Summary {
         self.observations.record(0, value);
     }
 
-    /// Starts a timer that observes the elapsed seconds when dropped.
-    #[must_use = "the timer observes when it drops; dropping it at once measures nothing"]
-    pub fn start_timer(&self) -> Timer<'_> {
-        Timer::start(Target::Borrowed(self))
-    }
-
-    /// Runs `f` and observes how long it took in seconds, also when it panics.
-    ///
-    /// ```
-    /// use promlink_core::Summary;
-    /// static DURATION: Summary = Summary::new();
-    /// DURATION.time(|| std::thread::yield_now());
-    /// assert_eq!(DURATION.get().0, 1);
-    /// ```
-    pub fn time<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _timer = self.start_timer();
-        f()
-    }
-
-    /// Observes a duration measured elsewhere, in seconds.
-    pub fn observe_duration(&self, duration: Duration) {
-        self.observe(duration.as_secs_f64());
+    timing_methods! {
+        /// ```
+        /// use std::time::Duration;
+        /// use promlink_core::Summary;
+        /// static DURATION: Summary = Summary::new();
+        /// DURATION.time(|| std::thread::yield_now());
+        /// DURATION.observe_duration(Duration::from_millis(250));
+        /// assert_eq!(DURATION.get().0, 2);
+        /// ```
     }
 
     /// A consistent `(count, sum)`.
