@@ -101,40 +101,178 @@ impl Drop for CallGuard<'_> {
     }
 }
 
+/// What `#[counted(TARGET)]` counts calls into: a counter, or a child of a counter family.
+#[diagnostic::on_unimplemented(
+    message = "`#[counted(..)]` counts calls into a counter, and `{Self}` is not one",
+    label = "not a counter",
+    note = "declare the target as a `counter` in `declare_metrics!`; for calls in progress use \
+            `#[in_progress(..)]` with a gauge, for durations `#[timed(..)]` with a histogram"
+)]
+pub trait CountTarget {
+    /// Counts one call.
+    fn count_call(&self);
+}
+
+/// What `#[timed(TARGET)]` observes durations into: a histogram or a summary, or a child
+/// of a family of them.
+#[diagnostic::on_unimplemented(
+    message = "`#[timed(..)]` observes durations into a histogram or a summary, and `{Self}` is not one",
+    label = "not a histogram or summary",
+    note = "declare the target as a `histogram NAME_SECONDS .. buckets [..]` in \
+            `declare_metrics!`; to count calls use `#[counted(..)]` with a counter"
+)]
+pub trait TimeTarget {
+    /// Observes one call's duration.
+    fn observe_call(&self, seconds: f64);
+}
+
+/// What `#[in_progress(TARGET)]` tracks calls in: a gauge, or a child of a gauge family.
+#[diagnostic::on_unimplemented(
+    message = "`#[in_progress(..)]` tracks calls in progress in a gauge, and `{Self}` is not one",
+    label = "not a gauge",
+    note = "declare the target as a `gauge` in `declare_metrics!`; to count calls use \
+            `#[counted(..)]` with a counter"
+)]
+pub trait InProgressTarget {
+    /// Adds `delta` (one call started, or ended) to the gauge.
+    fn add_calls(&self, delta: f64);
+}
+
+/// Implements a target trait for a reference to a metric and for a family's child of it;
+/// in the items, `**self` is the metric either way.
+macro_rules! targets {
+    ($(impl[$($generics:tt)*] $trait:ident for $metric:ty { $($item:tt)* })*) => {$(
+        impl<$($generics)*> $trait for &$metric {
+            $($item)*
+        }
+        impl<$($generics)*> $trait for crate::Child<$metric> {
+            $($item)*
+        }
+    )*};
+}
+
+targets! {
+    impl[] CountTarget for Counter {
+        #[inline]
+        fn count_call(&self) {
+            (**self).inc();
+        }
+    }
+    impl[] CountTarget for crate::ShardedCounter {
+        #[inline]
+        fn count_call(&self) {
+            (**self).inc();
+        }
+    }
+    impl[const N: usize] TimeTarget for Histogram<N> {
+        #[inline]
+        fn observe_call(&self, seconds: f64) {
+            (**self).observe(seconds);
+        }
+    }
+    impl[] TimeTarget for crate::Summary {
+        #[inline]
+        fn observe_call(&self, seconds: f64) {
+            (**self).observe(seconds);
+        }
+    }
+    impl[] InProgressTarget for crate::Gauge {
+        #[inline]
+        fn add_calls(&self, delta: f64) {
+            (**self).add(delta);
+        }
+    }
+}
+
+// The guards below hold the target's method as a function pointer, set where the bound
+// is checked (`new`), rather than bound the struct by the trait: a target of the wrong
+// kind is then one error, on the target, not a second one on the guard's type. `new` is
+// inlined, so the pointer is a constant and the call a direct one.
+
 /// Observes a call's duration in seconds when dropped, however the call ends.
 #[must_use]
-pub struct DurationGuard<'a, const N: usize> {
-    histogram: &'a Histogram<N>,
+pub struct DurationGuard<T> {
+    target: T,
+    observe: fn(&T, f64),
     start: Instant,
 }
 
-impl<'a, const N: usize> DurationGuard<'a, N> {
+impl<T> DurationGuard<T> {
     /// Starts timing.
     #[inline]
-    pub fn new(histogram: &'a Histogram<N>) -> Self {
+    pub fn new(target: T) -> Self
+    where
+        T: TimeTarget,
+    {
         DurationGuard {
-            histogram,
+            target,
+            observe: T::observe_call,
             start: Instant::now(),
         }
     }
 }
 
-impl<const N: usize> Drop for DurationGuard<'_, N> {
+impl<T> Drop for DurationGuard<T> {
     #[inline]
     fn drop(&mut self) {
-        self.histogram.observe(self.start.elapsed().as_secs_f64());
+        (self.observe)(&self.target, self.start.elapsed().as_secs_f64());
     }
 }
 
-/// Increments a counter when dropped: a call counted into a user's counter, however it
-/// ends.
+/// Counts one call when dropped, however it ends: a call counted into a user's counter.
 #[must_use]
-pub struct CountGuard<C: core::ops::Deref<Target = Counter>>(pub C);
+pub struct CountGuard<T> {
+    target: T,
+    count: fn(&T),
+}
 
-impl<C: core::ops::Deref<Target = Counter>> Drop for CountGuard<C> {
+impl<T> CountGuard<T> {
+    /// Counts the call when dropped.
+    #[inline]
+    pub fn new(target: T) -> Self
+    where
+        T: CountTarget,
+    {
+        CountGuard {
+            target,
+            count: T::count_call,
+        }
+    }
+}
+
+impl<T> Drop for CountGuard<T> {
     #[inline]
     fn drop(&mut self) {
-        self.0.inc();
+        (self.count)(&self.target);
+    }
+}
+
+/// A call in progress: one more in its gauge until dropped.
+#[must_use]
+pub struct InProgressGuard<T> {
+    target: T,
+    add: fn(&T, f64),
+}
+
+impl<T> InProgressGuard<T> {
+    /// Adds the call to the gauge.
+    #[inline]
+    pub fn new(target: T) -> Self
+    where
+        T: InProgressTarget,
+    {
+        target.add_calls(1.0);
+        InProgressGuard {
+            target,
+            add: T::add_calls,
+        }
+    }
+}
+
+impl<T> Drop for InProgressGuard<T> {
+    #[inline]
+    fn drop(&mut self) {
+        (self.add)(&self.target, -1.0);
     }
 }
 

@@ -57,6 +57,7 @@ mod info;
 mod instrument;
 mod label;
 mod metric;
+mod misuse;
 mod parse;
 mod registry;
 mod time;
@@ -76,6 +77,10 @@ pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
 pub use instrument::CallResult;
 pub use label::{FixedLabelValue, FixedLabelValues, LabelText, LabelValue, LabelValues};
 pub use metric::{Collect, EncodeMetric, Metric, Series};
+#[doc(hidden)]
+pub use misuse::{
+    CounterOnlyGoesUp, CountsComeFromObservations, ObservationsAreForHistograms, PickAChildFirst,
+};
 pub use registry::{GatherError, RegistrationError, Registry};
 pub use time::{process_start_time, unix_time};
 
@@ -101,8 +106,9 @@ mod sealed {
 pub mod __private {
     pub use crate::histogram::assert_non_negative_buckets;
     pub use crate::instrument::{
-        CallCounts, CallGuard, CountGuard, DurationGuard, PlainOutcome, ResultOutcome, ReturnKind,
-        Returned, ReturnsOther, ReturnsResult,
+        CallCounts, CallGuard, CountGuard, CountTarget, DurationGuard, InProgressGuard,
+        InProgressTarget, PlainOutcome, ResultOutcome, ReturnKind, Returned, ReturnsOther,
+        ReturnsResult, TimeTarget,
     };
     pub use crate::registry::{Registration, PROMLINK_COLLECTORS_V0_1, PROMLINK_METRICS_V0_1};
     pub use linkme;

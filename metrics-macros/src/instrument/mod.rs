@@ -334,7 +334,7 @@ fn setup(
         Attr::InProgress => (
             quote!(#p::Metric<#p::Gauge>),
             quote_spanned!(site=> #p::Metric::new(#name, #help, #p::Gauge::new())),
-            quote!(#metric.track_in_progress()),
+            quote!(#p::InProgressGuard::new(&*#metric)),
         ),
     };
     Ok(quote! {
@@ -355,7 +355,9 @@ fn target_setup(
     target: &syn::Path,
     labels: Option<&(Span, Vec<args::LabelArg>)>,
 ) -> TokenStream {
-    let mut lookup = quote!(&*#target);
+    // On the target's tokens, so that a target of the wrong kind is reported there.
+    let span = syn::spanned::Spanned::span(target);
+    let mut lookup = quote_spanned!(span=> &*#target);
     if let Some((labels_span, labels)) = labels {
         let mut struct_path = target.clone();
         if let Some(last) = struct_path.segments.last_mut() {
@@ -365,15 +367,15 @@ fn target_setup(
         }
         let names = labels.iter().map(|l| &l.name);
         let values = labels.iter().map(|l| &l.value);
-        lookup = quote!(#target.with(#struct_path { #(#names: #values),* }));
+        lookup = quote_spanned!(span=> #target.with(#struct_path { #(#names: #values),* }));
     }
-    let child = quote_spanned!(Span::mixed_site()=> __promlink_target);
     let guard = quote_spanned!(Span::mixed_site()=> __promlink_guard);
-    match attr {
-        Attr::Counted => quote!(let #guard = #p::CountGuard(#lookup);),
-        Attr::Timed => quote!(let #child = #lookup; let #guard = #p::DurationGuard::new(&*#child);),
-        Attr::InProgress => quote!(let #child = #lookup; let #guard = #child.track_in_progress();),
-    }
+    let guard_type = match attr {
+        Attr::Counted => quote!(CountGuard),
+        Attr::Timed => quote!(DurationGuard),
+        Attr::InProgress => quote!(InProgressGuard),
+    };
+    quote!(let #guard = #p::#guard_type::new(#lookup);)
 }
 
 /// The body of a plain `fn` returning a future: the body builds the future (its
