@@ -78,7 +78,7 @@ pub use server::{start_http_server, start_http_server_with, MetricsServer, Serve
 ///
 /// ```text
 /// declare_metrics! {
-///     crate = path::to::promlink;                    // optional, first: a renamed dependency
+///     crate = path::to::promlink;                    // optional, first: a re-export
 ///
 ///     /// HELP text (required: promtool rejects metrics without it).
 ///     #[metric(name = "..", help = "..", unit = "..", const_labels(k = "v", ..), sharded)]
@@ -109,7 +109,9 @@ pub use server::{start_http_server, start_http_server_with, MetricsServer, Serve
 ///   (and `#[timed(buckets = NAME)]`), checked the same way in `const` evaluation.
 ///   Without buckets, Python's defaults ([`DEFAULT_BUCKETS`]).
 /// - `#[metric(sharded)]` on a hot counter spreads its increments over cache lines.
-/// - `crate = path;` first when promlink is renamed in `Cargo.toml`.
+/// - A dependency renamed in `Cargo.toml` (`metrics = { package = "promlink", .. }`) is
+///   found by itself, in the manifest. `crate = path;` first when promlink is reached
+///   through another crate's re-export (`crate = my_platform::promlink;`).
 ///
 /// Each labelled metric gets a wrapper type with `labels(..)` (positional) and
 /// `with(NameLabels { .. })` (named): a wrong count, name or type is rustc's own error on
@@ -201,7 +203,8 @@ pub use promlink_macros::declare_metrics;
 ///   `BoxFuture<..>`) is counted as an `async fn` is: by the future's outcome, when it
 ///   completes (`cancelled` when dropped before). The same holds for `#[timed]` and
 ///   `#[in_progress]`.
-/// - `crate = path` for a renamed dependency.
+/// - `crate = path` when promlink is reached through a re-export (a renamed dependency is
+///   found by itself).
 ///
 /// ```
 /// use promlink::{counted, Registry};
@@ -279,8 +282,8 @@ pub use promlink_macros::in_progress;
 ///
 /// Values are the variants' names in `snake_case`, or `#[label(rename = "..")]`. A
 /// family whose labels are all such enums or `bool`s keeps its children in a dense
-/// array, with every combination exported from the first scrape. For a renamed
-/// dependency, `#[label(crate = path::to::promlink)]` on the enum.
+/// array, with every combination exported from the first scrape. For promlink reached
+/// through a re-export, `#[label(crate = path::to::promlink)]` on the enum.
 ///
 /// ```
 /// use promlink::{FixedLabelValue, LabelValue};

@@ -70,7 +70,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         ));
     }
     let (_, krate) = options(&input.attrs, "crate")?;
-    let krate = krate.map_or_else(|| quote!(::promlink), |path| quote!(#path));
+    let krate = crate::krate::promlink(krate.as_ref());
     let p = quote!(#krate::__private);
     let mut errors = Errors::default();
     let mut texts = Vec::new();

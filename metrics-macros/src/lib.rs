@@ -8,6 +8,7 @@ mod buckets;
 mod declare;
 mod errors;
 mod instrument;
+mod krate;
 mod label_value;
 mod names;
 

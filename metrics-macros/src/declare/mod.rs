@@ -7,17 +7,13 @@ mod parse;
 mod validate;
 
 use proc_macro2::TokenStream;
-use quote::quote;
 
 pub(crate) fn declare_metrics(input: TokenStream) -> TokenStream {
     let input: parse::Input = match syn::parse2(input) {
         Ok(input) => input,
         Err(error) => return error.to_compile_error(),
     };
-    let krate = input
-        .krate
-        .as_ref()
-        .map_or_else(|| quote!(::promlink), |path| quote!(#path));
+    let krate = crate::krate::promlink(input.krate.as_ref());
     let mut errors = crate::errors::Errors::default();
     let mut output = TokenStream::new();
     for decl in &input.metrics {

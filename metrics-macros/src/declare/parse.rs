@@ -24,7 +24,7 @@ mod kw {
 
 /// The whole invocation.
 pub(crate) struct Input {
-    /// `crate = path;`: where promlink is, for a renamed dependency.
+    /// `crate = path;`: where promlink is, when reached through a re-export.
     pub(crate) krate: Option<Path>,
     pub(crate) metrics: Vec<MetricDecl>,
 }

@@ -217,10 +217,8 @@ fn instrument_body(
             format!("`#[{}]` cannot instrument a `const fn`: a call at compile time has nothing to record", attr.name()),
         ));
     }
-    let p = args.krate.as_ref().map_or_else(
-        || quote!(::promlink::__private),
-        |path| quote!(#path::__private),
-    );
+    let krate = crate::krate::promlink(args.krate.as_ref());
+    let p = quote!(#krate::__private);
     let site = sig.ident.span();
     let metric = quote_spanned!(Span::mixed_site()=> __PROMLINK_METRIC);
     // A function returning `!` has no value to read: its guard sees only panics.
