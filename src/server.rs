@@ -1,6 +1,7 @@
 //! `start_http_server`: the metrics endpoint on hyper, on a background thread of its own.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener, ToSocketAddrs};
 use std::sync::Arc;
@@ -94,7 +95,7 @@ impl MetricsServer {
 /// println!("metrics on http://{}/metrics", server.local_addr());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn start_http_server(addr: impl ToSocketAddrs) -> io::Result<MetricsServer> {
+pub fn start_http_server(addr: impl ToSocketAddrs + fmt::Debug) -> io::Result<MetricsServer> {
     start_http_server_with(addr, ServerOptions::default())
 }
 
@@ -104,7 +105,7 @@ pub fn start_http_server(addr: impl ToSocketAddrs) -> io::Result<MetricsServer> 
 ///
 /// As [`start_http_server`].
 pub fn start_http_server_with(
-    addr: impl ToSocketAddrs,
+    addr: impl ToSocketAddrs + fmt::Debug,
     options: ServerOptions,
 ) -> io::Result<MetricsServer> {
     if let Err(conflicts) = options.registry.check() {
@@ -115,7 +116,7 @@ pub fn start_http_server_with(
         ));
     }
     // Bound here, so that an address in use is an error to the caller, not to the thread.
-    let listener = StdListener::bind(addr)?;
+    let listener = StdListener::bind(&addr).map_err(|e| cannot_listen(&addr, &e))?;
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -137,6 +138,19 @@ pub fn start_http_server_with(
         shutdown,
         thread,
     })
+}
+
+/// The bind error, with the address and, for a Go-style `":9184"`, what to write instead.
+fn cannot_listen(addr: &impl fmt::Debug, error: &io::Error) -> io::Error {
+    let spelled = format!("{addr:?}");
+    let hint = spelled
+        .strip_prefix("\":")
+        .map(|port| format!(" (to listen on every interface, write \"0.0.0.0:{port})"))
+        .unwrap_or_default();
+    io::Error::new(
+        error.kind(),
+        format!("promlink: cannot listen on {spelled}: {error}{hint}"),
+    )
 }
 
 async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: oneshot::Receiver<()>) {

@@ -195,3 +195,16 @@ fn shared_bucket_arrays_and_constant_labels() {
         Some(1.0)
     );
 }
+
+declare_metrics! {
+    /// A job's phase.
+    stateset JOB_PHASE states ["queued", "running"];
+}
+
+#[test]
+#[should_panic(
+    expected = r#"unknown state "Running": the states of this state set are ["queued", "running"]"#
+)]
+fn an_unknown_state_names_the_states_there_are() {
+    JOB_PHASE.set_state("Running");
+}

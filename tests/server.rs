@@ -327,3 +327,24 @@ fn a_dropped_handle_leaves_the_server_serving() {
     std::thread::sleep(Duration::from_millis(100));
     assert_valid_text(&get(addr, "/metrics", ""));
 }
+
+#[test]
+fn a_bind_error_names_the_address_and_a_go_style_one_gets_a_hint() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let error = promlink::start_http_server(addr).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("promlink: cannot listen on {addr}: ")),
+        "{error}"
+    );
+    let error = promlink::start_http_server(":9184").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("(to listen on every interface, write \"0.0.0.0:9184\")"),
+        "{error}"
+    );
+}

@@ -197,7 +197,7 @@ impl StateSet {
     #[track_caller]
     pub fn set_state(&self, state: &str) {
         if let Err(e) = self.try_set_state(state) {
-            panic!("{e}");
+            panic!("{e}: the states of this state set are {:?}", self.states);
         }
     }
 

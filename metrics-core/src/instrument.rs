@@ -103,10 +103,11 @@ impl Drop for CallGuard<'_> {
 
 /// What `#[counted(TARGET)]` counts calls into: a counter, or a child of a counter family.
 #[diagnostic::on_unimplemented(
-    message = "`#[counted(..)]` counts calls into a counter, and `{Self}` is not one",
-    label = "not a counter",
-    note = "declare the target as a `counter` in `declare_metrics!`; for calls in progress use \
-            `#[in_progress(..)]` with a gauge, for durations `#[timed(..)]` with a histogram"
+    message = "`#[counted(..)]` counts calls into one counter series, and `{Self}` is not one",
+    label = "not one counter series",
+    note = "a target with labels needs their values: `#[counted(NAME, labels(label = value, ..))]`; \
+            otherwise declare it as a `counter` in `declare_metrics!` (for calls in progress \
+            `#[in_progress(..)]` takes a gauge, for durations `#[timed(..)]` a histogram)"
 )]
 pub trait CountTarget {
     /// Counts one call.
@@ -116,10 +117,11 @@ pub trait CountTarget {
 /// What `#[timed(TARGET)]` observes durations into: a histogram or a summary, or a child
 /// of a family of them.
 #[diagnostic::on_unimplemented(
-    message = "`#[timed(..)]` observes durations into a histogram or a summary, and `{Self}` is not one",
-    label = "not a histogram or summary",
-    note = "declare the target as a `histogram NAME_SECONDS .. buckets [..]` in \
-            `declare_metrics!`; to count calls use `#[counted(..)]` with a counter"
+    message = "`#[timed(..)]` observes durations into one histogram or summary series, and `{Self}` is not one",
+    label = "not one histogram or summary series",
+    note = "a target with labels needs their values: `#[timed(NAME, labels(label = value, ..))]`; \
+            otherwise declare it as a `histogram NAME_SECONDS .. buckets [..]` in \
+            `declare_metrics!` (to count calls, `#[counted(..)]` takes a counter)"
 )]
 pub trait TimeTarget {
     /// Observes one call's duration.
@@ -128,10 +130,11 @@ pub trait TimeTarget {
 
 /// What `#[in_progress(TARGET)]` tracks calls in: a gauge, or a child of a gauge family.
 #[diagnostic::on_unimplemented(
-    message = "`#[in_progress(..)]` tracks calls in progress in a gauge, and `{Self}` is not one",
-    label = "not a gauge",
-    note = "declare the target as a `gauge` in `declare_metrics!`; to count calls use \
-            `#[counted(..)]` with a counter"
+    message = "`#[in_progress(..)]` tracks calls in progress in one gauge series, and `{Self}` is not one",
+    label = "not one gauge series",
+    note = "a target with labels needs their values: `#[in_progress(NAME, labels(label = value, ..))]`; \
+            otherwise declare it as a `gauge` in `declare_metrics!` (to count calls, \
+            `#[counted(..)]` takes a counter)"
 )]
 pub trait InProgressTarget {
     /// Adds `delta` (one call started, or ended) to the gauge.

@@ -36,6 +36,13 @@ impl Buckets {
                     "expected bucket bounds in square brackets, `[0.1, 0.5, 1.0]`, or the name of a `const` array of them",
                 )
             })?;
+            if input.peek(syn::Token![!]) {
+                return Err(syn::Error::new_spanned(
+                    &constant,
+                    "bucket bounds are written in square brackets, without a macro: \
+                     `buckets [0.1, 0.5, 1.0]`",
+                ));
+            }
             return Ok(Buckets {
                 keyword,
                 bounds: Vec::new(),

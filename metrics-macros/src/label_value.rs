@@ -87,6 +87,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         let text = rename
             .as_ref()
             .map_or_else(|| snake_case(&variant.ident.to_string()), LitStr::value);
+        if text.is_empty() {
+            errors.push(
+                rename.as_ref().map_or(variant.ident.span(), LitStr::span),
+                "an empty label value is the same as no label at all to Prometheus, so \
+                 queries cannot tell it apart: name it, as in `rename = \"unknown\"`",
+            );
+        }
         if texts.contains(&text) {
             errors.push(
                 rename.map_or(variant.ident.span(), |r| r.span()),

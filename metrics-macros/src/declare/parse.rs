@@ -20,6 +20,7 @@ mod kw {
     syn::custom_keyword!(stateset);
     syn::custom_keyword!(buckets);
     syn::custom_keyword!(states);
+    syn::custom_keyword!(quantiles);
 }
 
 /// The whole invocation.
@@ -118,12 +119,19 @@ impl Parse for Input {
     }
 }
 
-impl Parse for MetricDecl {
+/// A declaration's attributes: `#[metric(..)]` read into options and constant labels, the
+/// others (docs among them) passed through, with the doc comment's lines.
+#[derive(Default)]
+struct DeclAttributes {
+    attrs: Vec<Attribute>,
+    options: Vec<MetricOption>,
+    const_labels: Vec<(Ident, Expr)>,
+    doc_lines: Vec<String>,
+}
+
+impl Parse for DeclAttributes {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let mut attrs = Vec::new();
-        let mut options = Vec::new();
-        let mut const_labels = Vec::new();
-        let mut doc_lines = Vec::new();
+        let mut read = DeclAttributes::default();
         for attr in input.call(Attribute::parse_outer)? {
             if attr.path().is_ident("metric") {
                 let parsed =
@@ -131,25 +139,34 @@ impl Parse for MetricDecl {
                 for meta in parsed {
                     match &meta {
                         Meta::List(list) if list.path.is_ident("const_labels") => {
-                            const_labels.extend(parse_const_labels(list)?);
+                            read.const_labels.extend(parse_const_labels(list)?);
                         }
-                        _ => options.push(parse_option(&meta)?),
+                        _ => read.options.push(parse_option(&meta)?),
                     }
                 }
                 continue;
             }
             if attr.path().is_ident("doc") {
                 if let Meta::NameValue(nv) = &attr.meta {
-                    if let Expr::Lit(ExprLit {
-                        lit: Lit::Str(s), ..
-                    }) = &nv.value
-                    {
-                        doc_lines.push(s.value());
+                    if let Some(line) = string_literal(&nv.value) {
+                        read.doc_lines.push(line.value());
                     }
                 }
             }
-            attrs.push(attr);
+            read.attrs.push(attr);
         }
+        Ok(read)
+    }
+}
+
+impl Parse for MetricDecl {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let DeclAttributes {
+            attrs,
+            options,
+            const_labels,
+            doc_lines,
+        } = input.parse()?;
         let vis = input.parse()?;
         let (kind, kind_span) = parse_kind(input)?;
         let ident: Ident = input.parse()?;
@@ -186,6 +203,20 @@ impl Parse for MetricDecl {
                     keyword,
                     states: states_list.into_iter().collect(),
                 });
+            } else if input.peek(kw::quantiles) {
+                return Err(syn::Error::new(
+                    input.parse::<kw::quantiles>()?.span,
+                    "a summary keeps a count and a sum; it computes no quantiles in the \
+                     process. For quantiles, declare a histogram and query it with \
+                     `histogram_quantile(0.99, rate(NAME_bucket[5m]))`",
+                ));
+            } else if input.peek(Token![#]) || input.peek(Token![pub]) || starts_a_kind(input) {
+                // The next declaration: this one lacks its `;`.
+                let end = labels.as_ref().map_or(ident.span(), |l| l.span);
+                return Err(syn::Error::new(
+                    end,
+                    format_args!("expected `;` after the declaration of `{ident}`"),
+                ));
             } else {
                 return Err(lookahead.error());
             }
@@ -289,6 +320,16 @@ fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
         key,
         value: Some(value.clone()),
     })
+}
+
+/// Whether the input starts with the keyword of a metric kind.
+fn starts_a_kind(input: ParseStream<'_>) -> bool {
+    input.peek(kw::counter)
+        || input.peek(kw::gauge)
+        || input.peek(kw::histogram)
+        || input.peek(kw::summary)
+        || input.peek(kw::info)
+        || input.peek(kw::stateset)
 }
 
 fn parse_kind(input: ParseStream<'_>) -> syn::Result<(Kind, Span)> {

@@ -294,6 +294,12 @@ pub(crate) fn label_type_problem(ty: &syn::Type) -> Option<String> {
                      to observe the value",
                     last.ident
                 )),
+                "Option" => Some(format!(
+                    "`{}` cannot be a label value: Prometheus has no absent label value (an \
+                     empty one is the same as no label). Use `&str` and pass a value for the \
+                     absent case: `region.unwrap_or(\"unknown\")`",
+                    text()
+                )),
                 "Vec" if text().contains("u8") => Some(format!(
                     "`{}` cannot be a label value: label values are UTF-8 text; use `String`",
                     text()

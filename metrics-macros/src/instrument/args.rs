@@ -141,6 +141,17 @@ impl Parse for Args {
                     ));
                 }
                 args.target = Some(target);
+            } else if first && input.peek(LitStr) {
+                let name: LitStr = input.parse()?;
+                return Err(syn::Error::new(
+                    name.span(),
+                    format!(
+                        "a metric of its own is named with `name = {:?}`; a metric declared \
+                         with `declare_metrics!` is given by its static, as in \
+                         `#[counted(ORDERS_TOTAL)]`",
+                        name.value()
+                    ),
+                ));
             } else if input.peek(Ident::peek_any) && !first {
                 let key = input.call(Ident::parse_any)?;
                 let message = if input.peek(Token![=]) || input.peek(syn::token::Paren) {
