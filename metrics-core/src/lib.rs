@@ -79,7 +79,8 @@ pub use label::{FixedLabelValue, FixedLabelValues, LabelText, LabelValue, LabelV
 pub use metric::{Collect, EncodeMetric, Metric, Series};
 #[doc(hidden)]
 pub use misuse::{
-    CounterOnlyGoesUp, CountsComeFromObservations, ObservationsAreForHistograms, PickAChildFirst,
+    CounterOnlyGoesUp, CountsComeFromObservations, NoLabelsDeclared, ObservationsAreForHistograms,
+    PickAChildFirst,
 };
 pub use registry::{GatherError, RegistrationError, Registry};
 pub use time::{process_start_time, unix_time};

@@ -1,13 +1,15 @@
 //! Methods that exist only to explain a mistake. Calling `dec` on a counter, `inc` on a
-//! histogram or `inc` on a family (before choosing a child) would be rustc's "no method
-//! named `dec`", which says nothing of what to do; these methods exist, hidden from the
-//! docs, with a bound no type satisfies, so the compiler reports the bound's message on
-//! the user's call instead. None can ever be called.
+//! histogram, `inc` on a family (before choosing a child) or `labels` on a metric without
+//! labels would be rustc's "no method named `dec`", which says nothing of what to do;
+//! these methods exist, hidden from the docs, with a bound no type satisfies, so the
+//! compiler reports the bound's message on the user's call instead. None can ever be
+//! called.
 
 use crate::{Counter, DenseFamily, Family, Histogram, Series, ShardedCounter, Summary};
 
 /// Declares the methods: each a trait of its own (the message lives on the trait) and a
-/// method on each type, bounded by the trait on `&()`, which nothing implements.
+/// method on each type, bounded by the trait on `&()`, which nothing implements. Each
+/// returns the metric, so that a call chained after it adds no second error.
 macro_rules! misuses {
     ($(
         $trait:ident($message:literal, $label:literal, $note:literal) {
@@ -23,10 +25,11 @@ macro_rules! misuses {
             impl<$($generics)*> $ty {
                 $(
                     #[doc(hidden)]
-                    pub fn $method(&self, $($arg: $arg_ty),*)
+                    pub fn $method(&self, $($arg: $arg_ty),*) -> &Self
                     where
                         for<'a> &'a (): $trait,
                     {
+                        self
                     }
                 )+
             }
@@ -60,6 +63,18 @@ misuses! {
     ) {
         impl[] Counter { observe(value: f64) }
         impl[] crate::Gauge { observe(value: f64) }
+    }
+
+    NoLabelsDeclared(
+        "this metric has no labels, so it has no series to look up with `.labels(..)`",
+        "a metric without labels",
+        "update it directly (`JOBS_TOTAL.inc()`), or declare labels in `declare_metrics!`: `counter JOBS_TOTAL {{ queue: &str }};`"
+    ) {
+        impl[] Counter { labels(values: impl Sized) }
+        impl[] ShardedCounter { labels(values: impl Sized) }
+        impl[] crate::Gauge { labels(values: impl Sized) }
+        impl[const N: usize] Histogram<N> { labels(values: impl Sized) }
+        impl[] Summary { labels(values: impl Sized) }
     }
 
     PickAChildFirst(

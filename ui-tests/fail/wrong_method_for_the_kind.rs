@@ -10,7 +10,12 @@ declare_metrics! {
 }
 
 fn main() {
+    unlabelled();
     JOBS_TOTAL.dec();
     LATENCY_SECONDS.inc();
     REQUESTS_TOTAL.inc();
+}
+
+fn unlabelled() {
+    JOBS_TOTAL.labels("emails").inc();
 }
