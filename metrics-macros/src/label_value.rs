@@ -103,11 +103,16 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         texts.push(text);
         variants.push(&variant.ident);
     }
-    errors.into_result()?;
+    // After an error the impls are still emitted (a variant with fields matched by `_`),
+    // so that metrics using the enum report nothing more.
+    let errors = errors.into_result().err().map(|e| e.to_compile_error());
+    let rest = (variants.len() < data.variants.len()).then(|| quote!(_ => 0,));
     let ident = &input.ident;
     let (impl_generics, type_generics, where_clause) = input.generics.split_for_impl();
     let indices = 0..variants.len();
     Ok(quote! {
+        #errors
+
         #[automatically_derived]
         impl #impl_generics #p::LabelValue for #ident #type_generics #where_clause {
             #[inline]
@@ -124,6 +129,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             fn index(&self) -> usize {
                 match self {
                     #(Self::#variants => #indices,)*
+                    #rest
                 }
             }
         }

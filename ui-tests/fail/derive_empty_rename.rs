@@ -1,4 +1,4 @@
-use promlink::LabelValue;
+use promlink::{declare_metrics, LabelValue};
 
 #[derive(Clone, Copy, LabelValue)]
 pub enum Region {
@@ -7,4 +7,12 @@ pub enum Region {
     Unknown,
 }
 
-fn main() {}
+declare_metrics! {
+    /// Logins, by region: the enum's error is the only one.
+    pub counter LOGINS_TOTAL { region: Region };
+}
+
+fn main() {
+    LOGINS_TOTAL.labels(Region::Unknown).inc();
+    let _ = Region::Eu;
+}

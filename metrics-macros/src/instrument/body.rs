@@ -167,3 +167,73 @@ pub(crate) fn returned_future(output: &ReturnType) -> Option<ReturnedFuture> {
         ReturnType::Type(_, ty) => shape(ty),
     }
 }
+
+/// Checks that label values name only what exists when the call starts: a value whose
+/// first word is a lowercase name that is no argument (`response.status`, or an argument
+/// misspelt) would be rustc's "cannot find value", or for `path` "found built-in
+/// attribute"; the error says where values come from. Uppercase names are constants.
+pub(crate) fn check_label_values<'a>(
+    values: impl Iterator<Item = &'a Expr>,
+    sig: &syn::Signature,
+) -> syn::Result<()> {
+    fn root(expr: &Expr) -> Option<&syn::Ident> {
+        match expr {
+            Expr::Path(path) if path.qself.is_none() => path.path.get_ident(),
+            Expr::Field(field) => root(&field.base),
+            Expr::MethodCall(call) => root(&call.receiver),
+            Expr::Reference(reference) => root(&reference.expr),
+            Expr::Paren(paren) => root(&paren.expr),
+            Expr::Group(group) => root(&group.expr),
+            Expr::Index(index) => root(&index.expr),
+            _ => None,
+        }
+    }
+    fn bindings(pat: &syn::Pat, out: &mut Vec<String>) {
+        match pat {
+            syn::Pat::Ident(ident) => out.push(ident.ident.to_string()),
+            syn::Pat::Reference(r) => bindings(&r.pat, out),
+            syn::Pat::Tuple(t) => t.elems.iter().for_each(|p| bindings(p, out)),
+            syn::Pat::TupleStruct(t) => t.elems.iter().for_each(|p| bindings(p, out)),
+            syn::Pat::Struct(s) => s.fields.iter().for_each(|f| bindings(&f.pat, out)),
+            syn::Pat::Type(t) => bindings(&t.pat, out),
+            _ => {}
+        }
+    }
+    let mut arguments = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            syn::FnArg::Receiver(_) => arguments.push("self".to_owned()),
+            syn::FnArg::Typed(typed) => bindings(&typed.pat, &mut arguments),
+        }
+    }
+    let mut errors = crate::errors::Errors::default();
+    for value in values {
+        let Some(name) = root(value) else { continue };
+        let text = name.to_string();
+        let lowercase = text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_lowercase() || c == '_');
+        if lowercase && !arguments.contains(&text) {
+            let listed = if arguments.is_empty() {
+                "it has none".to_owned()
+            } else {
+                arguments
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            errors.push(
+                name.span(),
+                format!(
+                    "`{text}` is not an argument of `{}` ({listed}): label values are read \
+                     when the call starts, from the arguments and constants. To label by what \
+                     the body finds out, count in the body: `METRIC.labels(..).inc()`",
+                    sig.ident
+                ),
+            );
+        }
+    }
+    errors.into_result()
+}

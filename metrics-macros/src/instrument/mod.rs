@@ -257,6 +257,9 @@ fn instrument_body(
         );
         quote!(new(&#metric, #returns_result))
     };
+    if let Some((_, labels)) = &args.labels {
+        body::check_label_values(labels.iter().map(|l| &l.value), sig)?;
+    }
     let setup = setup(attr, args, &p, function, attrs, site, &call_guard)?;
     if let Some(inner) = body::async_trait_block(block) {
         // `#[async_trait]` ran first: the method returns `Box::pin(async move { body })`.
