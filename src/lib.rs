@@ -113,9 +113,10 @@ pub use server::{start_http_server, start_http_server_with, MetricsServer, Serve
 ///   found by itself, in the manifest. `crate = path;` first when promlink is reached
 ///   through another crate's re-export (`crate = my_platform::promlink;`).
 ///
-/// Each labelled metric gets a wrapper type with `labels(..)` (positional) and
-/// `with(NameLabels { .. })` (named): a wrong count, name or type is rustc's own error on
-/// your token.
+/// Each labelled metric gets a type of its own (`HttpRequestsTotalMetric` for
+/// `HTTP_REQUESTS_TOTAL`) with `labels(..)` (positional) and
+/// `with(HttpRequestsTotalLabels { .. })` (named): a wrong count, name or type is rustc's
+/// own error on your token.
 ///
 /// ```
 /// use promlink::{declare_metrics, LabelValue};

@@ -208,3 +208,24 @@ declare_metrics! {
 fn an_unknown_state_names_the_states_there_are() {
     JOB_PHASE.set_state("Running");
 }
+
+/// A type of the service's own, named as the metric's static would be in CamelCase.
+#[allow(dead_code)]
+struct Workers {
+    pool: String,
+}
+
+declare_metrics! {
+    /// Busy workers, by pool: its generated type is `WorkersMetric`, clear of `Workers`.
+    gauge WORKERS { pool: &str };
+}
+
+#[test]
+fn a_labelled_static_beside_a_type_of_its_camel_case_name() {
+    let workers = Workers {
+        pool: "io".to_owned(),
+    };
+    WORKERS.labels(&workers.pool).set(3.0);
+    let _: &WorkersMetric = &WORKERS;
+    assert_eq!(sample("workers", &[("pool", "io")]), Some(3.0));
+}

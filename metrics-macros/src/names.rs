@@ -74,6 +74,13 @@ pub(crate) fn camel_case(screaming: &str) -> String {
         .collect()
 }
 
+/// The type `declare_metrics!` generates for a labelled static: `WORKERS` ->
+/// `WorkersMetric`. The suffix keeps it clear of the user's own types (a `struct Workers`
+/// beside a gauge `WORKERS` is likely).
+pub(crate) fn wrapper_type_name(static_name: &str) -> String {
+    format!("{}Metric", camel_case(static_name))
+}
+
 /// The struct of named label values `declare_metrics!` generates for a static:
 /// `HTTP_REQUESTS_TOTAL` -> `HttpRequestsTotalLabels`.
 pub(crate) fn labels_struct_name(static_name: &str) -> String {

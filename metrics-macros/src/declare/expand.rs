@@ -11,7 +11,7 @@ use syn::{Ident, Lifetime, Type};
 
 use super::parse::{Kind, Labels, MetricDecl};
 use super::validate::Checked;
-use crate::names::{camel_case, labels_struct_name};
+use crate::names::{labels_struct_name, wrapper_type_name};
 
 /// Expands one declaration. `checked` is `None` after a validation error: the static is
 /// still emitted, with placeholder names and no registration, so that code using it
@@ -226,7 +226,7 @@ fn labelled(
             }
         }
     });
-    let wrapper = format_ident!("{}", camel_case(&ident.to_string()), span = span);
+    let wrapper = syn::Ident::new(&wrapper_type_name(&ident.to_string()), span);
     let labels_struct = syn::Ident::new(&labels_struct_name(&ident.to_string()), span);
     let (field_types, lifetime) = struct_field_types(&types);
     let generics = lifetime.as_ref().map(|lt| quote!(<#lt>));
