@@ -574,6 +574,10 @@ impl HttpMetricsBuilder {
 
 /// A tower [`Layer`] recording request metrics; see the [module](self) for what it records.
 ///
+/// With axum, `Router::layer` wraps the routes added *before* it: put the layer after the
+/// routes it measures (requests to routes added later are not recorded, without a
+/// word), and the `/metrics` route after the layer.
+///
 /// ```
 /// # #[cfg(feature = "axum")] {
 /// use axum::{routing::get, Router};
