@@ -70,7 +70,9 @@ mod server;
 pub mod tower;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use server::{start_http_server, start_http_server_with, MetricsServer, ServerOptions};
+pub use server::{
+    start_http_server, start_http_server_with, ListenAddr, MetricsServer, ServerOptions,
+};
 
 /// Declares `static` metrics, registered at link time, with typed label lookups.
 ///

@@ -95,7 +95,7 @@ impl MetricsServer {
 /// println!("metrics on http://{}/metrics", server.local_addr());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn start_http_server(addr: impl ToSocketAddrs + fmt::Debug) -> io::Result<MetricsServer> {
+pub fn start_http_server(addr: impl ListenAddr) -> io::Result<MetricsServer> {
     start_http_server_with(addr, ServerOptions::default())
 }
 
@@ -105,7 +105,7 @@ pub fn start_http_server(addr: impl ToSocketAddrs + fmt::Debug) -> io::Result<Me
 ///
 /// As [`start_http_server`].
 pub fn start_http_server_with(
-    addr: impl ToSocketAddrs + fmt::Debug,
+    addr: impl ListenAddr,
     options: ServerOptions,
 ) -> io::Result<MetricsServer> {
     if let Err(conflicts) = options.registry.check() {
@@ -116,7 +116,10 @@ pub fn start_http_server_with(
         ));
     }
     // Bound here, so that an address in use is an error to the caller, not to the thread.
-    let listener = StdListener::bind(&addr).map_err(|e| cannot_listen(&addr, &e))?;
+    let listener = addr
+        .socket_addrs()
+        .and_then(|addrs| StdListener::bind(&*addrs))
+        .map_err(|e| cannot_listen(&addr, &e))?;
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -138,6 +141,66 @@ pub fn start_http_server_with(
         shutdown,
         thread,
     })
+}
+
+/// An address [`start_http_server`] listens on: what [`ToSocketAddrs`] takes
+/// (`"127.0.0.1:8000"`, a [`SocketAddr`], `("0.0.0.0", 8000)`), or a port alone, on every
+/// interface, as Python's `start_http_server(8000)`.
+///
+/// ```no_run
+/// let server = promlink::start_http_server(9184)?; // 0.0.0.0:9184
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an address to listen on",
+    label = "not an address",
+    note = "give a port (`8000`, on every interface), an address (`\"127.0.0.1:8000\"`), a \
+            `SocketAddr`, or a host and a port (`(\"0.0.0.0\", 8000)`)"
+)]
+pub trait ListenAddr: fmt::Debug {
+    /// The addresses to try, in order.
+    ///
+    /// # Errors
+    ///
+    /// When a host name cannot be resolved.
+    fn socket_addrs(&self) -> io::Result<Vec<SocketAddr>>;
+}
+
+/// A port: every IPv4 interface, as Python's default `addr="0.0.0.0"`.
+impl ListenAddr for u16 {
+    fn socket_addrs(&self) -> io::Result<Vec<SocketAddr>> {
+        Ok(vec![SocketAddr::from(([0, 0, 0, 0], *self))])
+    }
+}
+
+/// What `ToSocketAddrs` takes, as it takes it.
+macro_rules! listen_addrs {
+    ($($ty:ty),* $(,)?) => {$(
+        impl ListenAddr for $ty {
+            fn socket_addrs(&self) -> io::Result<Vec<SocketAddr>> {
+                Ok(self.to_socket_addrs()?.collect())
+            }
+        }
+    )*};
+}
+
+listen_addrs!(
+    &str,
+    String,
+    SocketAddr,
+    std::net::SocketAddrV4,
+    std::net::SocketAddrV6,
+    (std::net::IpAddr, u16),
+    (std::net::Ipv4Addr, u16),
+    (std::net::Ipv6Addr, u16),
+    (&str, u16),
+    (String, u16),
+);
+
+impl<T: ListenAddr + ?Sized> ListenAddr for &T {
+    fn socket_addrs(&self) -> io::Result<Vec<SocketAddr>> {
+        (**self).socket_addrs()
+    }
 }
 
 /// The bind error, with the address and, for a Go-style `":9184"`, what to write instead.

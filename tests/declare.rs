@@ -229,3 +229,24 @@ fn a_labelled_static_beside_a_type_of_its_camel_case_name() {
     let _: &WorkersMetric = &WORKERS;
     assert_eq!(sample("workers", &[("pool", "io")]), Some(3.0));
 }
+
+declare_metrics! {
+    /// Requests, with a label declared `&'static str` (as the design sketch writes it).
+    counter STATIC_LABEL_REQUESTS_TOTAL { endpoint: &'static str };
+}
+
+#[test]
+fn a_static_str_label_takes_a_borrowed_value() {
+    let path = String::from("/api/orders");
+    STATIC_LABEL_REQUESTS_TOTAL.labels(&path).inc();
+    STATIC_LABEL_REQUESTS_TOTAL
+        .with(StaticLabelRequestsTotalLabels { endpoint: &path })
+        .inc();
+    assert_eq!(
+        sample(
+            "static_label_requests_total",
+            &[("endpoint", "/api/orders")]
+        ),
+        Some(2.0)
+    );
+}

@@ -348,3 +348,13 @@ fn a_bind_error_names_the_address_and_a_go_style_one_gets_a_hint() {
         "{error}"
     );
 }
+
+#[test]
+fn a_port_alone_listens_on_every_interface_as_in_python() {
+    use promlink::ListenAddr;
+    let every: std::net::SocketAddr = "0.0.0.0:9184".parse().unwrap();
+    assert_eq!(9184_u16.socket_addrs().unwrap(), vec![every]);
+    let loopback: std::net::SocketAddr = "127.0.0.1:9184".parse().unwrap();
+    assert_eq!("127.0.0.1:9184".socket_addrs().unwrap(), vec![loopback]);
+    assert_eq!(("127.0.0.1", 9184).socket_addrs().unwrap(), vec![loopback]);
+}

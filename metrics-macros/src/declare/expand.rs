@@ -181,7 +181,8 @@ fn labelled(
     let (p, span) = (site.p, ident.span());
     let label_names = label_names(labels, site.valid);
     let idents = label_idents(labels, site.valid);
-    let types: Vec<&Type> = labels.labels.iter().map(|l| &l.ty).collect();
+    let owned: Vec<Type> = labels.labels.iter().map(|l| any_lifetime(&l.ty)).collect();
+    let types: Vec<&Type> = owned.iter().collect();
     let label_attrs = label_field_attrs(labels);
     // Too many labels, or a type that cannot be a label value, was reported: the lookups
     // keep the user's types but look placeholders up, so that no second error follows.
@@ -280,6 +281,22 @@ fn labelled(
             #(#label_attrs pub #idents: #field_types,)*
         }
     }
+}
+
+/// A label declared `&'static str` takes any `&str`: values are copied into the family,
+/// so requiring `'static` would only refuse a request's borrowed path.
+fn any_lifetime(ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    if let Type::Reference(reference) = &mut ty {
+        if reference
+            .lifetime
+            .as_ref()
+            .is_some_and(|l| l.ident == "static")
+        {
+            reference.lifetime = None;
+        }
+    }
+    ty
 }
 
 /// The label names as the family is made with: placeholders after a validation error.

@@ -333,6 +333,13 @@ fn starts_a_kind(input: ParseStream<'_>) -> bool {
 }
 
 fn parse_kind(input: ParseStream<'_>) -> syn::Result<(Kind, Span)> {
+    if input.peek(Token![static]) {
+        return Err(syn::Error::new(
+            input.parse::<Token![static]>()?.span,
+            "write the metric's kind where `static` is, as in `pub counter HTTP_REQUESTS_TOTAL;`: \
+             `declare_metrics!` writes the static and its type",
+        ));
+    }
     let lookahead = input.lookahead1();
     let kind = if lookahead.peek(kw::counter) {
         (Kind::Counter, input.parse::<kw::counter>()?.span)
@@ -373,6 +380,15 @@ fn parse_labels(input: ParseStream<'_>) -> syn::Result<Labels> {
             }
         }
         let ident: Ident = content.call(syn::ext::IdentExt::parse_any)?;
+        if !content.peek(Token![:]) {
+            return Err(syn::Error::new(
+                ident.span(),
+                format_args!(
+                    "a label is a name and a type, as `{ident}: &str`: the type decides \
+                     which values the compiler lets through (`&str`, `u16`, `bool`, an enum)"
+                ),
+            ));
+        }
         content.parse::<Token![:]>()?;
         let ty: Type = content.parse()?;
         labels.push(LabelDecl {
