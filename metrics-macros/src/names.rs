@@ -103,6 +103,66 @@ pub(crate) fn snake_case(camel: &str) -> String {
     out
 }
 
+/// Why promtool's lint (`promtool check metrics`) would flag a unit in `name`, if it would:
+/// an abbreviation as a word of the name (`_ms`, `_sec`, `_mb`), or a unit that is not
+/// Prometheus' base unit (`_milliseconds`, `_kilobytes`, `_minutes`): the rules of
+/// promlint, checked against promtool 2.42 word for word (see the tests).
+pub(crate) fn unit_problem(name: &str) -> Option<String> {
+    const ABBREVIATIONS: [&str; 14] = [
+        "s", "ms", "us", "ns", "sec", "b", "kb", "mb", "gb", "tb", "pb", "m", "h", "d",
+    ];
+    const BASE_UNITS: [&str; 10] = [
+        "amperes", "bytes", "celsius", "grams", "joules", "kelvin", "meters", "metres", "seconds",
+        "volts",
+    ];
+    const OTHER_UNITS: [(&str, &str); 14] = [
+        ("minutes", "seconds"),
+        ("hours", "seconds"),
+        ("days", "seconds"),
+        ("weeks", "seconds"),
+        ("kelvins", "kelvin"),
+        ("fahrenheit", "celsius"),
+        ("rankine", "celsius"),
+        ("inches", "meters"),
+        ("yards", "meters"),
+        ("miles", "meters"),
+        ("bits", "bytes"),
+        ("calories", "joules"),
+        ("pounds", "grams"),
+        ("ounces", "grams"),
+    ];
+    const PREFIXES: [&str; 18] = [
+        "pico", "nano", "micro", "milli", "centi", "deci", "deca", "hecto", "kilo", "kibi", "mega",
+        "mibi", "giga", "gibi", "tera", "tebi", "peta", "pebi",
+    ];
+    for word in name.split('_') {
+        if ABBREVIATIONS.contains(&word) {
+            return Some(format!(
+                "`{word}` in `{name}` is an abbreviated unit, which promtool flags: spell the \
+                 base unit out (`_seconds`, `_bytes`)"
+            ));
+        }
+        let base = OTHER_UNITS
+            .iter()
+            .find(|(unit, _)| *unit == word)
+            .map(|(_, base)| *base)
+            .or_else(|| {
+                PREFIXES.iter().find_map(|prefix| {
+                    let rest = word.strip_prefix(prefix)?;
+                    BASE_UNITS.iter().find(|b| **b == rest).copied()
+                })
+            });
+        if let Some(base) = base {
+            return Some(format!(
+                "`{word}` is not Prometheus' base unit, which promtool flags: measure in \
+                 {base} (`_{base}`; for a duration, `elapsed.as_secs_f64()`), and let \
+                 dashboards scale it"
+            ));
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +210,61 @@ mod tests {
         assert!(label_name_problem("le", Some("le")).is_some());
         assert!(label_name_problem("__x", None).is_some());
         assert!(label_name_problem("method", Some("le")).is_none());
+    }
+
+    /// What `promtool check metrics` (2.42) flags and what it does not, name by name.
+    #[test]
+    fn units_as_promtool_lints_them() {
+        let flagged = [
+            "age_d",
+            "age_h",
+            "disk_gb",
+            "disk_mb",
+            "dist_miles",
+            "energy_calories",
+            "http_requests_microseconds",
+            "items_count_ms",
+            "lat_s",
+            "latency_us",
+            "len_centimeters",
+            "link_bits",
+            "queue_b",
+            "req_duration_milliseconds",
+            "req_ms",
+            "req_ns",
+            "req_sec",
+            "requests_per_ms",
+            "size_kibibytes",
+            "size_kilobytes",
+            "size_megabytes",
+            "temp_fahrenheit",
+            "time_nanoseconds",
+            "uptime_hours",
+            "wait_minutes",
+            "weight_pounds",
+            "x_m",
+            "size_mibibytes",
+            "t_rankine",
+            "w_kelvins",
+        ];
+        let clean = [
+            "power_watts",
+            "cpu_seconds",
+            "size_bytes",
+            "temp_celsius",
+            "len_meters",
+            "ratio",
+            "http_requests_total",
+            "function_calls_in_progress",
+            "size_mebibytes",
+            "len_feet",
+            "dist_mile",
+        ];
+        for name in flagged {
+            assert!(unit_problem(name).is_some(), "{name}");
+        }
+        for name in clean {
+            assert_eq!(unit_problem(name), None, "{name}");
+        }
     }
 }

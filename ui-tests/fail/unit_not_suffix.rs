@@ -3,7 +3,7 @@ use promlink::declare_metrics;
 declare_metrics! {
     /// Latency.
     #[metric(unit = "seconds")]
-    pub histogram LATENCY_MS;
+    pub histogram LATENCY;
 }
 
 fn main() {}

@@ -120,6 +120,9 @@ fn check_name(decl: &MetricDecl, name: &str, span: Span, errors: &mut Errors) {
         );
         return;
     }
+    if let Some(problem) = crate::names::unit_problem(name) {
+        errors.push(span, problem);
+    }
     let ends_in_total = name.ends_with("_total");
     if decl.kind == Kind::Counter && !ends_in_total {
         errors.push(

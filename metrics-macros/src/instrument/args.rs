@@ -260,6 +260,9 @@ fn name_problem(attr: Attr, name: &str) -> Option<String> {
             "`{name}` is not a valid metric name: it must match [a-zA-Z_:][a-zA-Z0-9_:]*"
         ));
     }
+    if let Some(problem) = crate::names::unit_problem(name) {
+        return Some(problem);
+    }
     let total = name.ends_with("_total");
     match attr {
         Attr::Counted if !total => Some(format!("a counter's name ends in `_total`: `{name}_total`")),
