@@ -173,7 +173,9 @@ pub use server::{
 /// A library's metrics reach the binary's registry only if the binary links the library.
 /// One that the binary calls is linked; one it only depends on (its metrics, or
 /// functions instrumented for others to call) is left out by rustc, and its metrics with
-/// it. Name it once in the binary: `use my_library as _;`.
+/// it. Name it once in the binary: `use my_library as _;`. To be told of every such
+/// dependency when the binary compiles, put `#![warn(unused_crate_dependencies)]` at the
+/// top of its `main.rs`: rustc then names each one with that very line to add.
 pub use promlink_macros::declare_metrics;
 
 /// Counts a function's calls, by outcome, however they end.
