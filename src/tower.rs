@@ -49,7 +49,6 @@ use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -64,6 +63,7 @@ use crate::{
     Collect, Counter, Family, Gauge, Histogram, LabelledFamily, Metric, Observe, RegistrationError,
     Registry, DEFAULT_BUCKETS,
 };
+pub use crate::{InFlightLabels, RequestLabels};
 
 /// The endpoint label of requests that no route matched.
 pub const UNMATCHED: &str = "unmatched";
@@ -377,14 +377,14 @@ fn own_durations<const B: usize>(
 /// A family given to the builder, with its name and labels.
 fn given<M: 'static, T>(metric: &'static T) -> Made<dyn LabelledFamily<M>>
 where
-    T: Deref + Sync + 'static,
-    T::Target: LabelledFamily<M> + Collect + Sized,
+    T: RequestLabels,
+    T::Family: LabelledFamily<M>,
 {
-    let target: &'static T::Target = metric;
+    let family: &'static T::Family = metric.family();
     Made {
-        name: Collect::descriptor(target).name().to_owned(),
-        labels: LabelledFamily::label_names(target),
-        family: Arc::new(target),
+        name: family.descriptor().name().to_owned(),
+        labels: LabelledFamily::label_names(family),
+        family: Arc::new(family),
         own: None,
     }
 }
@@ -401,9 +401,11 @@ enum InFlight {
 /// Each of the three families is the layer's own unless one is given: a metric declared
 /// with [`declare_metrics!`](crate::declare_metrics) (or any `static` [`Metric`] of a
 /// [`Family`]), already registered, whose labels may be any of `method`, `endpoint` and
-/// `status` (not `status` for the in-flight gauge), in any order. The compiler checks
-/// that each is a labelled family of the right type; [`register`](Self::register) checks
-/// its label names.
+/// `status` (not `status` for the in-flight gauge), in any order. For a declared metric
+/// the compiler checks all of it: a labelled family of the right type
+/// ([`LabelledFamily`]), with labels the layer can fill ([`RequestLabels`],
+/// [`InFlightLabels`]); a `static` [`Metric`] built by hand has its label names checked by
+/// [`register`](Self::register).
 #[must_use]
 pub struct HttpMetricsBuilder {
     prefix: Cow<'static, str>,
@@ -472,8 +474,8 @@ impl HttpMetricsBuilder {
     /// `endpoint` and `status`.
     pub fn requests<T>(mut self, counter: &'static T) -> Self
     where
-        T: Deref + Sync + 'static,
-        T::Target: LabelledFamily<Counter> + Collect + Sized,
+        T: RequestLabels,
+        T::Family: LabelledFamily<Counter>,
     {
         self.requests = Some(given(counter));
         self
@@ -483,15 +485,15 @@ impl HttpMetricsBuilder {
     /// among `method`, `endpoint` and `status`, whatever its buckets.
     pub fn duration<T, H>(mut self, histogram: &'static T) -> Self
     where
-        T: Deref + Sync + 'static,
-        T::Target: LabelledFamily<H> + Collect + Sized,
+        T: RequestLabels,
+        T::Family: LabelledFamily<H>,
         H: Observe + 'static,
     {
-        let target: &'static T::Target = histogram;
+        let family: &'static T::Family = histogram.family();
         self.duration = Some(Made {
-            name: Collect::descriptor(target).name().to_owned(),
-            labels: LabelledFamily::label_names(target),
-            family: Arc::new(DurationsOf(target, PhantomData)),
+            name: family.descriptor().name().to_owned(),
+            labels: LabelledFamily::label_names(family),
+            family: Arc::new(DurationsOf(family, PhantomData)),
             own: None,
         });
         self
@@ -501,8 +503,8 @@ impl HttpMetricsBuilder {
     /// and `endpoint`.
     pub fn in_flight<T>(mut self, gauge: &'static T) -> Self
     where
-        T: Deref + Sync + 'static,
-        T::Target: LabelledFamily<Gauge> + Collect + Sized,
+        T: InFlightLabels,
+        T::Family: LabelledFamily<Gauge>,
     {
         self.in_flight = InFlight::Given(given(gauge));
         self

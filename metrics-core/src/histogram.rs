@@ -295,7 +295,11 @@ impl Series for Summary {
     }
 }
 
-/// Something a [`Timer`] can report to.
+/// Something a [`Timer`] can report to: a histogram or a summary.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` takes no observations: durations and sizes go into a histogram or a summary",
+    label = "not a histogram or summary"
+)]
 pub trait Observe: Sync {
     /// Records one observation.
     fn observe(&self, value: f64);

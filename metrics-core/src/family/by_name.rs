@@ -92,3 +92,43 @@ forward! {
     impl[M, F: LabelledFamily<M> + ?Sized] for &'static F;
     impl[M, F: LabelledFamily<M> + ?Sized] for std::sync::Arc<F>;
 }
+
+/// A metric whose labels are all among `method`, `endpoint` and `status`: what the request
+/// metrics layer (`promlink::tower`) can fill for a request counter or duration histogram.
+/// `declare_metrics!` implements it for the labelled metrics it declares whose labels
+/// qualify, so the compiler refuses any other; a [`Metric`] of a [`Family`] built by hand
+/// has it too, and its labels are checked when the layer is built.
+#[diagnostic::on_unimplemented(
+    message = "the request metrics layer cannot fill every label of `{Self}`",
+    label = "has a label other than `method`, `endpoint` and `status`",
+    note = "the layer knows a request's `method`, `endpoint` (the route template) and `status`: \
+            declare the metric with labels among those three, in any order"
+)]
+pub trait RequestLabels: Sync + 'static {
+    /// The metric's family, as the layer feeds it.
+    type Family: crate::metric::Collect + 'static;
+
+    /// The family.
+    fn family(&self) -> &Self::Family;
+}
+
+/// A metric whose labels are all among `method` and `endpoint`: what the request metrics
+/// layer can fill for requests in flight, whose status is not known yet. Implemented as
+/// [`RequestLabels`] is.
+#[diagnostic::on_unimplemented(
+    message = "the request metrics layer cannot fill every label of `{Self}` for a request in flight",
+    label = "has a label other than `method` and `endpoint`",
+    note = "a request in flight has a `method` and an `endpoint` (the route template), and no \
+            status yet: declare the gauge with labels among those two"
+)]
+pub trait InFlightLabels: RequestLabels {}
+
+impl<M: Series, const N: usize> RequestLabels for Metric<Family<M, N>> {
+    type Family = Self;
+
+    fn family(&self) -> &Self {
+        self
+    }
+}
+
+impl<M: Series, const N: usize> InFlightLabels for Metric<Family<M, N>> {}

@@ -15,7 +15,7 @@ mod by_name;
 mod key;
 mod recent;
 
-pub use by_name::LabelledFamily;
+pub use by_name::{InFlightLabels, LabelledFamily, RequestLabels};
 
 use key::{pack, packs, unpack, ValueHasher};
 use recent::{Identity, Remembered};

@@ -235,6 +235,8 @@ fn labelled(
     let init = (site.describe)(family_new);
     let init = quote_spanned!(span=> #wrapper(#init));
     let registration = site.valid.then(|| registration(p, &quote!(#ident.0)));
+    let request_labels =
+        (!dense).then(|| request_labels(&label_names, site.valid, &wrapper, &metric_type, p));
     let doc_type = format!("The metric [`{ident}`]: dereferences to its family, and looks children up by typed label values.");
     let doc_labels = format!("The label values of [`{ident}`], by name.");
     let reference = &site.reference;
@@ -275,12 +277,41 @@ fn labelled(
             #remove
         }
 
+        #request_labels
+
         #[doc = #doc_labels]
         #[allow(dead_code)]
         #vis struct #labels_struct #generics {
             #(#label_attrs pub #idents: #field_types,)*
         }
     }
+}
+
+/// The traits by which the request metrics layer takes the metric, when its labels are
+/// among those the layer fills (and it is a `Family`: the layer gives strings).
+fn request_labels(
+    names: &[String],
+    valid: bool,
+    wrapper: &Ident,
+    metric_type: &TokenStream,
+    p: &TokenStream,
+) -> Option<TokenStream> {
+    let among = |allowed: &[&str]| valid && names.iter().all(|n| allowed.contains(&n.as_str()));
+    if !among(&["method", "endpoint", "status"]) {
+        return None;
+    }
+    let in_flight =
+        among(&["method", "endpoint"]).then(|| quote!(impl #p::InFlightLabels for #wrapper {}));
+    Some(quote! {
+        impl #p::RequestLabels for #wrapper {
+            type Family = #metric_type;
+
+            fn family(&self) -> &Self::Family {
+                &self.0
+            }
+        }
+        #in_flight
+    })
 }
 
 /// A label declared `&'static str` takes any `&str`: values are copied into the family,
