@@ -666,3 +666,30 @@ fn the_registry_is_consistent() {
         .check()
         .expect("no conflicts among the generated metrics");
 }
+
+/// A future-returning `fn` whose label value comes from an argument the future then
+/// takes: the series is looked up when the call starts, before the body moves it.
+#[timed(HTTP_REQUEST_DURATION_SECONDS, labels(endpoint = &path))]
+fn fetch_path(path: String) -> impl Future<Output = usize> {
+    async move { path.len() }
+}
+
+/// `+ Unpin`: an `async` block is not, so the instrumented future is boxed.
+#[counted]
+fn ready_unpin() -> impl Future<Output = u32> + Unpin {
+    std::future::ready(3)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn future_returning_fns_with_labels_from_arguments_and_unpin() {
+    assert_eq!(fetch_path("/moved".to_owned()).await, 6);
+    assert_eq!(
+        HTTP_REQUEST_DURATION_SECONDS
+            .labels("/moved")
+            .snapshot()
+            .count,
+        1
+    );
+    assert_eq!(ready_unpin().await, 3);
+    assert_eq!(calls("ready_unpin", "ok"), 1.0);
+}

@@ -210,7 +210,8 @@ fn literal_value(expr: &Expr) -> syn::Result<f64> {
     }
 }
 
-/// `tokens` with every span set to `span`.
+/// `tokens` located at `span`, each keeping its own hygiene (a `$crate` still resolves
+/// where it was written).
 fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
     tokens
         .clone()
@@ -219,10 +220,10 @@ fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
             if let proc_macro2::TokenTree::Group(group) = &token {
                 let mut inner =
                     proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
-                inner.set_span(span);
+                inner.set_span(group.span().located_at(span));
                 token = inner.into();
             }
-            token.set_span(span);
+            token.set_span(token.span().located_at(span));
             token
         })
         .collect()

@@ -110,7 +110,8 @@ pub(crate) fn nameable_return_type(output: &ReturnType) -> Option<Type> {
 pub(crate) enum ReturnedFuture {
     /// `impl Future<..>` (with other bounds or not).
     Impl,
-    /// `Pin<Box<dyn Future<..>>>`, `BoxFuture<..>` or `LocalBoxFuture<..>`.
+    /// `Pin<Box<dyn Future<..>>>`, `BoxFuture<..>`, `LocalBoxFuture<..>`, or
+    /// `impl Future<..> + Unpin`.
     Boxed,
 }
 
@@ -126,7 +127,18 @@ pub(crate) fn returned_future(output: &ReturnType) -> Option<ReturnedFuture> {
     }
     fn shape(ty: &Type) -> Option<ReturnedFuture> {
         match ty {
-            Type::ImplTrait(bounds) if names_future(&bounds.bounds) => Some(ReturnedFuture::Impl),
+            Type::ImplTrait(bounds) if names_future(&bounds.bounds) => {
+                // An `async` block is not `Unpin`; a boxed one is.
+                let unpin = bounds.bounds.iter().any(|bound| {
+                    matches!(bound, syn::TypeParamBound::Trait(t)
+                        if t.path.segments.last().is_some_and(|s| s.ident == "Unpin"))
+                });
+                Some(if unpin {
+                    ReturnedFuture::Boxed
+                } else {
+                    ReturnedFuture::Impl
+                })
+            }
             Type::Paren(paren) => shape(&paren.elem),
             Type::Group(group) => shape(&group.elem),
             Type::Path(path) => {

@@ -260,7 +260,13 @@ fn instrument_body(
     if let Some((_, labels)) = &args.labels {
         body::check_label_values(labels.iter().map(|l| &l.value), sig)?;
     }
-    let setup = setup(attr, args, &p, function, attrs, site, &call_guard)?;
+    let (lookup, guards) = setup(attr, args, &p, function, attrs, site, &call_guard)?;
+    if let Some(shape) = future {
+        // The lookup before the body, which may move the arguments it reads.
+        *block = returned_future(&p, &lookup, &guards, block, needs_value, shape);
+        return Ok(());
+    }
+    let setup = quote!(#lookup #guards);
     if let Some(inner) = body::async_trait_block(block) {
         // `#[async_trait]` ran first: the method returns `Box::pin(async move { body })`.
         inner.block = if needs_value {
@@ -268,10 +274,6 @@ fn instrument_body(
         } else {
             guarded(&setup, &inner.block)
         };
-        return Ok(());
-    }
-    if let Some(shape) = future {
-        *block = returned_future(&p, &setup, block, needs_value, shape);
         return Ok(());
     }
     *block = match (needs_value, sig.asyncness.is_some()) {
@@ -282,7 +284,8 @@ fn instrument_body(
     Ok(())
 }
 
-/// The statics (when there is no target) and the guards, as statements.
+/// As statements: the lookup of a target's series (empty without a target), then the
+/// statics (without a target) and the guards.
 fn setup(
     attr: Attr,
     args: &Args,
@@ -291,7 +294,7 @@ fn setup(
     attrs: &[Attribute],
     site: Span,
     call_guard: &TokenStream,
-) -> syn::Result<TokenStream> {
+) -> syn::Result<(TokenStream, TokenStream)> {
     if let Some(target) = &args.target {
         return Ok(target_setup(attr, p, target, args.labels.as_ref()));
     }
@@ -338,24 +341,28 @@ fn setup(
             quote!(#p::InProgressGuard::new(&*#metric)),
         ),
     };
-    Ok(quote! {
-        static #metric: #metric_type = #metric_new.with_const_labels(#const_labels);
-        const _: () = {
-            #[#p::linkme::distributed_slice(#p::PROMLINK_METRICS_V0_1)]
-            #[linkme(crate = #p::linkme)]
-            static REGISTRATION: #p::Registration = #p::Registration::new(&#metric, ::core::module_path!());
-        };
-        let #guard = #guard_new;
-    })
+    Ok((
+        TokenStream::new(),
+        quote! {
+            static #metric: #metric_type = #metric_new.with_const_labels(#const_labels);
+            const _: () = {
+                #[#p::linkme::distributed_slice(#p::PROMLINK_METRICS_V0_1)]
+                #[linkme(crate = #p::linkme)]
+                static REGISTRATION: #p::Registration = #p::Registration::new(&#metric, ::core::module_path!());
+            };
+            let #guard = #guard_new;
+        },
+    ))
 }
 
-/// The guard feeding a metric declared with `declare_metrics!`.
+/// The lookup of the series of a metric declared with `declare_metrics!`, and the guard
+/// feeding it.
 fn target_setup(
     attr: Attr,
     p: &TokenStream,
     target: &syn::Path,
     labels: Option<&(Span, Vec<args::LabelArg>)>,
-) -> TokenStream {
+) -> (TokenStream, TokenStream) {
     // On the target's tokens, so that a target of the wrong kind is reported there.
     let span = syn::spanned::Spanned::span(target);
     let mut lookup = quote_spanned!(span=> &*#target);
@@ -370,20 +377,26 @@ fn target_setup(
         let values = labels.iter().map(|l| &l.value);
         lookup = quote_spanned!(span=> #target.with(#struct_path { #(#names: #values),* }));
     }
+    let series = syn::Ident::new("__promlink_series", Span::mixed_site().located_at(span));
     let guard = quote_spanned!(Span::mixed_site()=> __promlink_guard);
     let guard_type = match attr {
         Attr::Counted => quote!(CountGuard),
         Attr::Timed => quote!(DurationGuard),
         Attr::InProgress => quote!(InProgressGuard),
     };
-    quote!(let #guard = #p::#guard_type::new(#lookup);)
+    (
+        quote!(let #series = #lookup;),
+        quote!(let #guard = #p::#guard_type::new(#series);),
+    )
 }
 
-/// The body of a plain `fn` returning a future: the body builds the future (its
+/// The body of a plain `fn` returning a future: a target's series is looked up first
+/// (label values are read when the call starts), the body builds the future (its
 /// `return`s become breaks), and an `async move` block returned in its place sets the
 /// guards up when first polled and awaits it, as an `async fn` would.
 fn returned_future(
     p: &TokenStream,
+    lookup: &TokenStream,
     setup: &TokenStream,
     block: &Block,
     needs_value: bool,
@@ -406,6 +419,7 @@ fn returned_future(
     in_users_braces(
         block,
         &quote! {
+            #lookup
             #[allow(unused_labels)]
             let #future = #label: #body;
             #wrapped
