@@ -102,4 +102,29 @@ fn main() {
     assert_eq!(gauge.read(), 3);
     gauge.reset();
     assert_eq!(parsed("1").map(Iterator::count), Ok(1));
+    assert_eq!(one_line(), 3);
+    drop(one_line_async());
+    assert_eq!(one_line_counted(), 5);
+    drop(one_line_boxed("x"));
 }
+
+/// One-line bodies: the user's block, inside the generated one, draws no `unused_braces`.
+#[timed]
+pub fn one_line() -> u32 { 3 }
+
+/// The same, async and counted into a target.
+#[counted(ONE_LINE_TOTAL)]
+pub async fn one_line_async() -> u32 { 4 }
+
+promlink::declare_metrics! {
+    /// One-line calls.
+    pub counter ONE_LINE_TOTAL;
+}
+
+/// Counted by outcome, one line.
+#[counted]
+pub fn one_line_counted() -> u32 { 5 }
+
+/// A boxed future built in one line.
+#[timed]
+pub fn one_line_boxed(s: &'static str) -> std::pin::Pin<Box<dyn std::future::Future<Output = usize>>> { Box::pin(async move { s.len() }) }

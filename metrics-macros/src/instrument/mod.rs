@@ -430,7 +430,13 @@ fn returned_future(
 /// The guards, then the body as its own block: for guards that need nothing from the
 /// returned value.
 fn guarded(setup: &TokenStream, block: &Block) -> Block {
-    in_users_braces(block, &quote!(#setup #block))
+    // The inner braces count as generated, so that a one-line body (`{ 3 }`) as the
+    // tail of the block around it draws no `unused_braces`; the outer ones stay the
+    // user's.
+    let mut inner = block.clone();
+    let span = block.brace_token.span.join();
+    inner.brace_token = syn::token::Brace(Span::mixed_site().located_at(span));
+    in_users_braces(block, &quote!(#setup #inner))
 }
 
 /// `statements` in a block with the user's own braces: with a brace from the macro, the
