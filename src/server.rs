@@ -197,6 +197,13 @@ listen_addrs!(
     (String, u16),
 );
 
+/// The first of these that binds, as `TcpListener::bind` takes a slice.
+impl ListenAddr for [SocketAddr] {
+    fn socket_addrs(&self) -> io::Result<Vec<SocketAddr>> {
+        Ok(self.to_vec())
+    }
+}
+
 impl<T: ListenAddr + ?Sized> ListenAddr for &T {
     fn socket_addrs(&self) -> io::Result<Vec<SocketAddr>> {
         (**self).socket_addrs()

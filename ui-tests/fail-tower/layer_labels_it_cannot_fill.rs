@@ -16,3 +16,12 @@ fn main() {
         .in_flight(&IN_FLIGHT_BY_STATUS)
         .duration(&DURATION_SECONDS);
 }
+
+declare_metrics! {
+    /// The right names, a type the layer's text cannot go into.
+    pub counter WRONG_TYPES_TOTAL { endpoint: u32, status: bool };
+}
+
+fn wrong_types() {
+    let _ = HttpMetrics::builder().requests(&WRONG_TYPES_TOTAL);
+}

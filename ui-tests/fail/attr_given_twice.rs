@@ -23,3 +23,12 @@ fn main() {
     timed_twice();
     shared_and_target();
 }
+
+// Two metrics of their own, by name: allowed.
+#[counted(name = "a_calls_total", help = "A.")]
+#[counted(name = "b_calls_total", help = "B.")]
+fn two_names() {}
+
+fn uses() {
+    two_names();
+}

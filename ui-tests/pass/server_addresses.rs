@@ -9,6 +9,7 @@ fn addresses() -> std::io::Result<()> {
     let addr: std::net::SocketAddr = "127.0.0.1:8000".parse().unwrap();
     promlink::start_http_server(addr)?;
     promlink::start_http_server(&addr)?;
+    promlink::start_http_server(&[addr][..])?;
     Ok(())
 }
 

@@ -96,13 +96,15 @@ forward! {
 /// A metric whose labels are all among `method`, `endpoint` and `status`: what the request
 /// metrics layer (`promlink::tower`) can fill for a request counter or duration histogram.
 /// `declare_metrics!` implements it for the labelled metrics it declares whose labels
-/// qualify, so the compiler refuses any other; a [`Metric`] of a [`Family`] built by hand
+/// qualify by name and type (text for `method` and `endpoint`, text or an integer for
+/// `status`), so the compiler refuses any other; a [`Metric`] of a [`Family`] built by hand
 /// has it too, and its labels are checked when the layer is built.
 #[diagnostic::on_unimplemented(
     message = "the request metrics layer cannot fill every label of `{Self}`",
-    label = "has a label other than `method`, `endpoint` and `status`",
-    note = "the layer knows a request's `method`, `endpoint` (the route template) and `status`: \
-            declare the metric with labels among those three, in any order"
+    label = "needs labels among `method`, `endpoint` and `status`",
+    note = "the layer knows a request's `method` and `endpoint` (the route template), as text, \
+            and its `status`, as text or an integer: declare the metric with labels among \
+            those three, in any order, of those types"
 )]
 pub trait RequestLabels: Sync + 'static {
     /// The metric's family, as the layer feeds it.
@@ -117,9 +119,9 @@ pub trait RequestLabels: Sync + 'static {
 /// [`RequestLabels`] is.
 #[diagnostic::on_unimplemented(
     message = "the request metrics layer cannot fill every label of `{Self}` for a request in flight",
-    label = "has a label other than `method` and `endpoint`",
-    note = "a request in flight has a `method` and an `endpoint` (the route template), and no \
-            status yet: declare the gauge with labels among those two"
+    label = "needs labels among `method` and `endpoint`",
+    note = "a request in flight has a `method` and an `endpoint` (the route template), as \
+            text, and no status yet: declare the gauge with labels among those two"
 )]
 pub trait InFlightLabels: RequestLabels {}
 

@@ -236,7 +236,7 @@ fn labelled(
     let init = quote_spanned!(span=> #wrapper(#init));
     let registration = site.valid.then(|| registration(p, &quote!(#ident.0)));
     let request_labels =
-        (!dense).then(|| request_labels(&label_names, site.valid, &wrapper, &metric_type, p));
+        (!dense).then(|| request_labels(labels, site.valid, &wrapper, &metric_type, p));
     let doc_type = format!("The metric [`{ident}`]: dereferences to its family, and looks children up by typed label values.");
     let doc_labels = format!("The label values of [`{ident}`], by name.");
     let reference = &site.reference;
@@ -288,15 +288,31 @@ fn labelled(
 }
 
 /// The traits by which the request metrics layer takes the metric, when its labels are
-/// among those the layer fills (and it is a `Family`: the layer gives strings).
+/// among those the layer fills and of types that take what it gives: text for `method`
+/// and `endpoint`, text or an integer for `status` (and a `Family`: enums are refused).
 fn request_labels(
-    names: &[String],
+    labels: &Labels,
     valid: bool,
     wrapper: &Ident,
     metric_type: &TokenStream,
     p: &TokenStream,
 ) -> Option<TokenStream> {
-    let among = |allowed: &[&str]| valid && names.iter().all(|n| allowed.contains(&n.as_str()));
+    const TEXT: [&str; 5] = ["str", "String", "Cow", "Box", "Arc"];
+    const TEXT_OR_INTEGER: [&str; 13] = [
+        "str", "String", "Cow", "Box", "Arc", "u16", "u32", "u64", "usize", "i16", "i32", "i64",
+        "isize",
+    ];
+    let takes = |label: &super::parse::LabelDecl, allowed: &[&str]| {
+        let name = label.ident.to_string();
+        let kinds: &[&str] = match name.as_str() {
+            "method" | "endpoint" => &TEXT,
+            "status" => &TEXT_OR_INTEGER,
+            _ => return false,
+        };
+        allowed.contains(&name.as_str())
+            && type_named(&label.ty).is_some_and(|t| kinds.contains(&t.as_str()))
+    };
+    let among = |allowed: &[&str]| valid && labels.labels.iter().all(|l| takes(l, allowed));
     if !among(&["method", "endpoint", "status"]) {
         return None;
     }
@@ -312,6 +328,17 @@ fn request_labels(
         }
         #in_flight
     })
+}
+
+/// The last name of a type's path, through references: `str` for `&'a str`.
+fn type_named(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Reference(reference) => type_named(&reference.elem),
+        Type::Paren(paren) => type_named(&paren.elem),
+        Type::Group(group) => type_named(&group.elem),
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
 }
 
 /// A label declared `&'static str` takes any `&str`: values are copied into the family,

@@ -74,13 +74,15 @@ fn repeated(attr: Attr, args: &Args, attrs: &[Attribute]) -> Option<syn::Error> 
     if args.target.is_some() {
         return None;
     }
+    // Same metric: the same `name` (or none), no target.
+    let name = args.name.as_ref().map(syn::LitStr::value);
     let again = attrs.iter().find(|other| {
         our_attr(other) == Some(attr)
             && match &other.meta {
-                Meta::Path(_) => true,
-                Meta::List(list) => {
-                    syn::parse2::<Args>(list.tokens.clone()).is_ok_and(|a| a.target.is_none())
-                }
+                Meta::Path(_) => name.is_none(),
+                Meta::List(list) => syn::parse2::<Args>(list.tokens.clone()).is_ok_and(|a| {
+                    a.target.is_none() && a.name.as_ref().map(syn::LitStr::value) == name
+                }),
                 Meta::NameValue(_) => false,
             }
     })?;
