@@ -3,7 +3,8 @@
 //! labels would be rustc's "no method named `dec`", which says nothing of what to do;
 //! these methods exist, hidden from the docs, with a bound no type satisfies, so the
 //! compiler reports the bound's message on the user's call instead. None can ever be
-//! called.
+//! called. Being inherent, they come before a user's extension trait with a method of
+//! the same name on these types; such a method is called as `Trait::method(&x)`.
 
 use crate::{Counter, DenseFamily, Family, Histogram, Series, ShardedCounter, Summary};
 

@@ -11,8 +11,9 @@ pub(crate) fn promlink(given: Option<&syn::Path>) -> TokenStream {
         return quote!(#path);
     }
     match proc_macro_crate::crate_name("promlink") {
-        // `Itself` is promlink's own tests, examples and doctests: other crates, which
-        // name it `promlink` (the library itself uses none of its macros).
+        // `Itself` (promlink's own doctests) and `Name("promlink")` (its tests, examples,
+        // benches, and every crate that does not rename it) are `::promlink` alike; the
+        // library itself uses none of its macros.
         Ok(proc_macro_crate::FoundCrate::Name(name)) if name != "promlink" => {
             let name = syn::Ident::new(&name, Span::call_site());
             quote!(::#name)
