@@ -15,7 +15,7 @@
 //! route after the layer so that scrapes are not counted as traffic.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, MethodRouter};
 
@@ -32,7 +32,15 @@ where
 
 /// An axum handler serving the global registry as
 /// [`metrics_response`](crate::http::metrics_response) does: format from `Accept`, gzip,
-/// `name[]` filters, `500` when a collector fails.
+/// `name[]` filters; a collector that fails or is late loses its own families. The
+/// encoding and the collectors run on tokio's blocking threads, off the async workers.
 pub async fn metrics_handler(method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    crate::http::metrics_response(Registry::global(), &method, &uri, &headers).map(Body::from)
+    let encode = move || crate::http::metrics_response(Registry::global(), &method, &uri, &headers);
+    let response = tokio::task::spawn_blocking(encode)
+        .await
+        .unwrap_or_else(|_| {
+            let message = "An error has occurred while gathering metrics.\n";
+            crate::http::plain(StatusCode::INTERNAL_SERVER_ERROR, message, None)
+        });
+    response.map(Body::from)
 }

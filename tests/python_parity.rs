@@ -257,6 +257,6 @@ fn promlink_matches_python_client() {
     // On failure the expositions stay in `dir` for a look.
     let report =
         run_python("parity.py", &[&text, &openmetrics]).unwrap_or_else(|report| panic!("{report}"));
-    eprint!("{report}");
+    eprint!("{}", report.stderr);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,5 +1,5 @@
 //! Two link-time definitions that cannot share a name: the registry keeps the first,
-//! leaves out the second, and reports both sites.
+//! leaves out the second, reports both sites, and serves everything else.
 
 use promlink::{register, Counter, Format, Gauge, Metric, Registry};
 
@@ -108,9 +108,15 @@ static LATENCY_COUNT: Metric<Gauge> =
 register!(LATENCY, LATENCY_COUNT);
 
 #[test]
-fn the_server_refuses_to_start() {
-    let Err(refused) = promlink::start_http_server("127.0.0.1:0") else {
-        panic!("conflicts stop the server at start");
+fn the_server_serves_the_rest_and_strict_mode_refuses_to_start() {
+    use std::io::{Read, Write};
+
+    let strict = promlink::ServerOptions {
+        strict: true,
+        ..promlink::ServerOptions::default()
+    };
+    let Err(refused) = promlink::start_http_server_with("127.0.0.1:0", strict) else {
+        panic!("conflicts stop a strict server at start");
     };
     assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
     let message = refused.to_string();
@@ -118,4 +124,25 @@ fn the_server_refuses_to_start() {
         message.contains("metric `jobs` is defined twice"),
         "{message}"
     );
+
+    let server = promlink::start_http_server("127.0.0.1:0").expect("a lenient server starts");
+    let mut stream = std::net::TcpStream::connect(server.local_addr()).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("# TYPE jobs_total counter"), "{answer}");
+    // Operators see what was left out, by name; clients see no sites.
+    assert!(
+        answer.contains("promlink_definition_conflicts{metric=\"jobs\"} 1"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("promlink_definition_conflicts{metric=\"twice\"} 1"),
+        "{answer}"
+    );
+    assert!(!answer.contains(".rs:"), "{answer}");
+    server.stop();
 }

@@ -30,6 +30,13 @@ pub trait Collector: Send + Sync {
     ///
     /// Any error; the registry reports it and still writes every other family.
     fn collect(&self) -> Result<Vec<MetricFamily>, CollectError>;
+
+    /// What the registry calls it when it fails: the `collector` label of
+    /// `promlink_collector_failures_total` and the subject of the line on stderr. The
+    /// type's path by default.
+    fn name(&self) -> &str {
+        core::any::type_name::<Self>()
+    }
 }
 
 /// The error a [`Collector`] returns.

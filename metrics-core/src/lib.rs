@@ -51,13 +51,16 @@ mod dense;
 mod descriptor;
 mod encoding;
 mod family;
+mod gather;
 mod gauge;
+mod health;
 mod histogram;
 mod info;
 mod instrument;
 mod label;
 mod metric;
 mod misuse;
+mod panics;
 mod parse;
 mod registry;
 mod time;
@@ -82,7 +85,7 @@ pub use misuse::{
     CounterOnlyGoesUp, CountsComeFromObservations, NoLabelsDeclared, ObservationsAreForHistograms,
     PickAChildFirst,
 };
-pub use registry::{GatherError, RegistrationError, Registry};
+pub use registry::{GatherError, RegistrationError, Registry, Scrape};
 pub use time::{process_start_time, unix_time};
 
 /// Traits only promlink implements.

@@ -3,8 +3,8 @@
 
 use core::fmt;
 use std::collections::{HashMap, HashSet};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::time::Instant;
 
 use linkme::distributed_slice;
 
@@ -13,6 +13,8 @@ use crate::descriptor::{MetricType, Site};
 use crate::encoding::{
     render_label_pairs, write_header, Format, Header, SeriesContext, SeriesEncoder,
 };
+use crate::gather::{gather, Slot};
+use crate::health::{Failure, Health, Reason, Subject};
 use crate::metric::Collect;
 
 /// One element of the link-time slice: a `static` metric and the module that registered it.
@@ -228,6 +230,77 @@ pub struct GatherError {
 }
 
 impl GatherError {
+    fn from_failures(failures: &[Failure]) -> GatherError {
+        GatherError {
+            problems: failures.iter().map(Failure::describe).collect(),
+        }
+    }
+}
+
+/// What one scrape asks of [`Registry::encode_scrape`]: a format, the families wanted
+/// (all by default), and when the collectors must have answered (no deadline by
+/// default: each is waited for).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use promlink_core::{Format, Registry, Scrape};
+///
+/// let scrape = Scrape::new(Format::OpenMetrics)
+///     .names(&["process_cpu_seconds_total"])
+///     .deadline(Instant::now() + Duration::from_secs(2));
+/// let mut out = Vec::new();
+/// let _ = Registry::new().encode_scrape(&scrape, &mut out);
+/// assert_eq!(out, b"# EOF\n");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Scrape<'a> {
+    format: Format,
+    names: &'a [&'a str],
+    deadline: Option<Instant>,
+}
+
+impl<'a> Scrape<'a> {
+    /// Every family, in `format`, collectors waited for.
+    pub fn new(format: Format) -> Self {
+        Scrape {
+            format,
+            names: &[],
+            deadline: None,
+        }
+    }
+
+    /// Only the families named (as the `name[]` parameter of a scrape selects them): by
+    /// family name or by the name the text format gives it (`http_requests_total` for the
+    /// counter family `http_requests`). Empty: every family.
+    #[must_use]
+    pub fn names(self, names: &'a [&'a str]) -> Self {
+        Scrape { names, ..self }
+    }
+
+    /// Collectors run each on a thread of its own, and those that have not answered by
+    /// `deadline` are left out of this scrape (and not called again while they still
+    /// run); everything else is written.
+    #[must_use]
+    pub fn deadline(self, deadline: Instant) -> Self {
+        Scrape {
+            deadline: Some(deadline),
+            ..self
+        }
+    }
+
+    /// Whether the family `name` of type `kind` is wanted.
+    fn wants(&self, name: &str, kind: MetricType) -> bool {
+        self.names.is_empty()
+            || self.names.iter().any(|wanted| {
+                *wanted == name
+                    || kind
+                        .family_suffix()
+                        .is_some_and(|suffix| wanted.strip_suffix(suffix) == Some(name))
+            })
+    }
+}
+
+impl GatherError {
     /// One line per problem.
     pub fn problems(&self) -> &[String] {
         &self.problems
@@ -264,9 +337,11 @@ impl std::error::Error for GatherError {}
 #[derive(Default)]
 pub struct Registry {
     entries: RwLock<Entries>,
-    collectors: RwLock<Vec<Arc<dyn Collector>>>,
+    collectors: RwLock<Vec<Arc<Slot>>>,
     /// Conflicts found among the link-time metrics.
     startup_errors: Vec<RegistrationError>,
+    /// What failed in scrapes: promlink's own families, and stderr.
+    health: Health,
 }
 
 impl fmt::Debug for Registry {
@@ -324,10 +399,10 @@ impl Registry {
     /// The registry of every metric registered at link time, built on first use.
     ///
     /// When two link-time metrics conflict, the one defined first (by file and line) is
-    /// kept, the other is left out, and [`check`](Self::check) reports both sites, as
-    /// every [`encode`](Self::encode) does (so a scrape over HTTP answers `500` naming
-    /// them, as Go's client does for an inconsistent registry, rather than lose a metric
-    /// without a word).
+    /// kept and the other is left out: [`check`](Self::check) reports both sites (call it
+    /// in a test), every [`encode`](Self::encode) returns the conflict among its errors,
+    /// the exposition shows `promlink_definition_conflicts{metric="..."}`, and stderr has
+    /// a line naming both sites every few minutes. Everything else is served.
     pub fn global() -> &'static Registry {
         static GLOBAL: OnceLock<Registry> = OnceLock::new();
         GLOBAL.get_or_init(|| {
@@ -407,7 +482,7 @@ impl Registry {
 
     /// Adds a collector, called at every scrape.
     pub fn register_collector(&self, collector: Arc<dyn Collector>) {
-        write(&self.collectors).push(collector);
+        write(&self.collectors).push(Slot::new(collector));
     }
 
     fn add(&self, entry: Entry) -> Result<(), RegistrationError> {
@@ -513,52 +588,78 @@ impl Registry {
         out: &mut Vec<u8>,
         names: &[&str],
     ) -> Result<(), GatherError> {
-        let selected = |name: &str, kind: MetricType| {
-            names.is_empty()
-                || names.iter().any(|wanted| {
-                    *wanted == name
-                        || kind
-                            .family_suffix()
-                            .is_some_and(|suffix| wanted.strip_suffix(suffix) == Some(name))
-                })
-        };
+        self.encode_scrape(&Scrape::new(format).names(names), out)
+    }
+
+    /// Writes what `scrape` asks for to `out`: [`encode_selected`](Self::encode_selected),
+    /// with a deadline for collectors when it has one.
+    ///
+    /// One failure costs only what it concerns: a collector that fails, panics or misses
+    /// the deadline loses its own families, a callback that panics its own family, a
+    /// conflicting definition itself. The rest is written, and stays a valid exposition.
+    /// Each failure is counted in `promlink_collector_failures_total{collector,reason}` or
+    /// `promlink_metric_failures_total{metric,reason}` (shown from the scrape that found
+    /// it on, or the next one for a panic while encoding), and written to stderr once
+    /// every few minutes; a panic's message and place are caught, without the panic
+    /// hook's output or a backtrace.
+    ///
+    /// # Errors
+    ///
+    /// Every failure of the families selected, with its text: for logs and tests, not for
+    /// clients.
+    pub fn encode_scrape(&self, scrape: &Scrape<'_>, out: &mut Vec<u8>) -> Result<(), GatherError> {
+        let format = scrape.format;
         // A conflict is reported when its name is selected, whichever type it is written as.
-        let conflict_selected =
-            |name: &str| selected(name, MetricType::Counter) || selected(name, MetricType::Info);
-        let mut errors = GatherError {
-            problems: self
-                .startup_errors
-                .iter()
-                .filter(|conflict| conflict_selected(conflict.name()))
-                .map(ToString::to_string)
-                .collect(),
+        let conflict_selected = |name: &str| {
+            scrape.wants(name, MetricType::Counter) || scrape.wants(name, MetricType::Info)
         };
-        let mut collected = self.collect_families(&mut errors);
-        collected.retain(|family| selected(family.name(), family.kind()));
+        let mut failures: Vec<Failure> = self
+            .startup_errors
+            .iter()
+            .filter(|conflict| conflict_selected(conflict.name()))
+            .map(|conflict| Failure {
+                subject: Subject::Definition(conflict.name().to_owned()),
+                reason: Reason::Conflict,
+                detail: conflict.to_string(),
+            })
+            .collect();
+        let slots = read(&self.collectors).clone();
+        let (mut collected, collector_failures) = gather(&slots, scrape.deadline);
+        failures.extend(collector_failures);
+        self.health.record(&failures);
+        let own = self.health.families(&self.startup_errors);
+        collected.extend(own.into_iter().map(|family| (None, family)));
+        collected.retain(|(_, family)| scrape.wants(family.name(), family.kind()));
         let entries_guard = read(&self.entries);
         let mut collected_samples = HashSet::new();
-        collected.retain(|family| {
+        let mut clashes = Vec::new();
+        collected.retain(|(slot, family)| {
             let samples: Vec<String> = sample_names(family.name(), family.kind()).collect();
             let clash = samples
                 .iter()
                 .find(|s| entries_guard.samples.contains_key(*s) || collected_samples.contains(*s));
             if let Some(sample) = clash {
-                errors.problems.push(format!(
-                    "a collector produced `{}`, whose sample `{sample}` another family writes too",
+                let detail = format!(
+                    "produced `{}`, whose sample `{sample}` another family writes too",
                     family.name()
-                ));
+                );
+                if let Some(slot) = slot {
+                    clashes.push(slot.failure(Reason::Conflict, detail));
+                }
                 return false;
             }
             collected_samples.extend(samples);
             true
         });
+        let mut collected: Vec<MetricFamily> =
+            collected.into_iter().map(|(_, family)| family).collect();
         collected.sort_by(|a, b| a.name().cmp(b.name()));
         // Encode from a snapshot: a callback gauge that touches the registry must not
         // find it locked.
         let entries: Vec<Entry> = entries_guard
             .list
             .iter()
-            .filter(|e| selected(e.name(), e.metric().descriptor().kind()))
+            .filter(|e| scrape.wants(e.name(), e.metric().descriptor().kind()))
             .cloned()
             .collect();
         drop(entries_guard);
@@ -577,30 +678,28 @@ impl Registry {
                 collected
                     .next()
                     .inspect(|family| family.encode(out, format));
-            } else {
-                groups.next().inspect(|group| {
-                    // A panicking callback gauge costs its own family, not the scrape.
-                    let start = out.len();
-                    let encoded =
-                        catch_unwind(AssertUnwindSafe(|| encode_group(group, format, out)));
-                    if let Err(panic) = encoded {
-                        out.truncate(start);
-                        let name = group[0].name();
-                        errors.problems.push(format!(
-                            "encoding `{name}` panicked: {}",
-                            panic_message(&*panic)
-                        ));
-                    }
-                });
+            } else if let Some(group) = groups.next() {
+                // A panicking callback gauge costs its own family, not the scrape.
+                let start = out.len();
+                if let Err(panic) = crate::panics::catch(|| encode_group(group, format, out)) {
+                    out.truncate(start);
+                    clashes.push(Failure {
+                        subject: Subject::Metric(group[0].name().to_owned()),
+                        reason: Reason::Panic,
+                        detail: format!("encoding it panicked: {panic}"),
+                    });
+                }
             }
         }
         if format == Format::OpenMetrics {
             out.extend_from_slice(b"# EOF\n");
         }
-        if errors.problems.is_empty() {
+        self.health.record(&clashes);
+        failures.append(&mut clashes);
+        if failures.is_empty() {
             Ok(())
         } else {
-            Err(errors)
+            Err(GatherError::from_failures(&failures))
         }
     }
 
@@ -610,21 +709,6 @@ impl Registry {
         let _ = self.encode(format, &mut out);
         String::from_utf8(out)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-    }
-
-    fn collect_families(&self, errors: &mut GatherError) -> Vec<MetricFamily> {
-        let collectors = read(&self.collectors).clone();
-        let mut families = Vec::new();
-        for collector in collectors {
-            match catch_unwind(AssertUnwindSafe(|| collector.collect())) {
-                Ok(Ok(mut collected)) => families.append(&mut collected),
-                Ok(Err(e)) => errors.problems.push(format!("a collector failed: {e}")),
-                Err(panic) => errors
-                    .problems
-                    .push(format!("a collector panicked: {}", panic_message(&*panic))),
-            }
-        }
-        families
     }
 
     /// The value of one sample, as Python's `REGISTRY.get_sample_value`: the sample name
@@ -655,15 +739,6 @@ impl Registry {
                 value
             })
     }
-}
-
-/// The text of a panic's payload.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(ToString::to_string)
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string payload".to_owned())
 }
 
 /// Why `new` cannot share a family name with `existing`, if it cannot.

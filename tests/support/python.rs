@@ -14,10 +14,19 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `tests/python/<script>` with `args`: `Ok(stderr)` when it passes, `Err(report)`
-/// when it reports a mismatch. Panics when Python or `prometheus_client` is missing: the
+/// What a checker that passed printed (each test reads the half it needs).
+#[allow(dead_code)]
+pub struct Passed {
+    /// Its findings, for a test to read.
+    pub stdout: String,
+    /// Its report, for a person.
+    pub stderr: String,
+}
+
+/// Runs `tests/python/<script>` with `args`: `Ok` with what it printed when it passes,
+/// `Err(report)` when it reports a mismatch. Panics when Python or `prometheus_client` is missing: the
 /// tests fail rather than skip without them.
-pub fn run_python(script: &str, args: &[&Path]) -> Result<String, String> {
+pub fn run_python(script: &str, args: &[&Path]) -> Result<Passed, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(script);
@@ -36,7 +45,10 @@ pub fn run_python(script: &str, args: &[&Path]) -> Result<String, String> {
     };
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     match output.status.code() {
-        Some(0) => Ok(stderr),
+        Some(0) => Ok(Passed {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr,
+        }),
         Some(2) => panic!(
             "prometheus_client 0.26.0 is needed for this test; run `{INSTALL_HINT}`.\n{stderr}"
         ),

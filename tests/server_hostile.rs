@@ -1,0 +1,250 @@
+//! `start_http_server` with its defaults under attack, as a well-behaved Prometheus sees
+//! it: several hundred slowloris clients (headers at one byte a second), pipeliners that
+//! never read and idle sockets, reconnecting when cut off, while a probe scrapes every
+//! 100 ms: every probe succeeds, p99 under a second. And unread scrapes of a
+//! 100,000-series registry: the server's memory stays within about twice one
+//! exposition. Each test is bounded in time and stops its attackers itself.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use promlink::{start_http_server_with, Counter, Family, Format, Metric, Registry, ServerOptions};
+
+/// Hostile connections of each kind.
+const EACH: usize = 300;
+
+fn registry_with(series: usize) -> &'static Registry {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let requests = Arc::new(Metric::new(
+        "requests_total",
+        "Requests.",
+        Family::new(["path", "code"], Counter::new()),
+    ));
+    registry.register(requests.clone()).unwrap();
+    for i in 0..series {
+        requests
+            .labels([format!("/api/items/{i}"), "200".to_owned()])
+            .inc();
+    }
+    registry
+}
+
+/// One scrape on a fresh connection: the status and the body, read to the end.
+fn scrape(addr: SocketAddr, accept: &str) -> std::io::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: probe\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or(std::io::ErrorKind::InvalidData)?;
+    let status = std::str::from_utf8(&raw[9..12])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .ok_or(std::io::ErrorKind::InvalidData)?;
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+/// Connections of one kind, kept open (reopened when the server cuts them off) until
+/// `stop`, each nudged every `every` by `nudge`. Returns how many connections were made.
+fn attack(
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    every: Duration,
+    open: fn(&mut TcpStream),
+    nudge: fn(&mut TcpStream, usize) -> bool,
+) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let connect = || {
+            let mut stream = TcpStream::connect(addr).ok()?;
+            stream
+                .set_write_timeout(Some(Duration::from_millis(50)))
+                .ok()?;
+            open(&mut stream);
+            Some(stream)
+        };
+        let mut made = 0;
+        let mut streams: Vec<Option<TcpStream>> = (0..EACH).map(|_| None).collect();
+        let mut tick = 0;
+        while !stop.load(Ordering::Relaxed) {
+            for slot in &mut streams {
+                let alive = slot.as_mut().is_some_and(|s| nudge(s, tick));
+                if !alive {
+                    *slot = connect();
+                    made += 1;
+                }
+            }
+            tick += 1;
+            std::thread::sleep(every);
+        }
+        made
+    })
+}
+
+fn slowloris(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    attack(
+        addr,
+        stop,
+        Duration::from_secs(1),
+        |_| {},
+        |stream, tick| {
+            let head =
+                b"GET /metrics HTTP/1.1\r\nHost: slow\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+            stream.write_all(&[head[tick % head.len()]]).is_ok()
+        },
+    )
+}
+
+/// Whether the server has closed `stream` (it read the end, or an error).
+fn still_open(stream: &mut TcpStream) -> bool {
+    let mut probe = [0; 1];
+    let _ = stream.set_nonblocking(true);
+    let open = match stream.peek(&mut probe) {
+        Ok(n) => n > 0,
+        Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+    };
+    let _ = stream.set_nonblocking(false);
+    open
+}
+
+fn pipeliners(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    let ask = |stream: &mut TcpStream| {
+        let one = "GET /metrics HTTP/1.1\r\nHost: pipeline\r\n\r\n";
+        let _ = stream.write_all(one.repeat(64).as_bytes());
+    };
+    // Never read.
+    attack(addr, stop, Duration::from_millis(500), ask, |s, _| {
+        still_open(s)
+    })
+}
+
+fn idle(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    attack(
+        addr,
+        stop,
+        Duration::from_millis(500),
+        |_| {},
+        |s, _| still_open(s),
+    )
+}
+
+#[test]
+fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
+    let registry = registry_with(20);
+    let options = ServerOptions {
+        registry,
+        ..ServerOptions::default()
+    };
+    let server = start_http_server_with("127.0.0.1:0", options).unwrap();
+    let addr = server.local_addr();
+    let expected = registry.encode_to_string(Format::Text).into_bytes();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let attackers = [
+        slowloris(addr, Arc::clone(&stop)),
+        pipeliners(addr, Arc::clone(&stop)),
+        idle(addr, Arc::clone(&stop)),
+    ];
+    // Let every attacker open its connections first.
+    std::thread::sleep(Duration::from_secs(2));
+
+    // 12 s of probes: past the 10 s header timeout, so attackers are cut off and return.
+    let failures = AtomicUsize::new(0);
+    let mut latencies = Vec::new();
+    let probing = Instant::now();
+    while probing.elapsed() < Duration::from_secs(12) {
+        let started = Instant::now();
+        match scrape(addr, "text/plain") {
+            Ok((200, body)) if body == expected => {}
+            other => {
+                failures.fetch_add(1, Ordering::Relaxed);
+                eprintln!("a probe failed: {other:?}");
+            }
+        }
+        latencies.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let made: Vec<usize> = attackers.into_iter().map(|a| a.join().unwrap()).collect();
+    server.stop();
+
+    latencies.sort();
+    let p99 = latencies[latencies.len() * 99 / 100];
+    let p50 = latencies[latencies.len() / 2];
+    eprintln!(
+        "{} probes: p50 {p50:?}, p99 {p99:?}, max {:?}; connections made by slowloris, pipeliners, idle: {made:?}",
+        latencies.len(),
+        latencies.last().unwrap()
+    );
+    assert!(made.iter().all(|&m| m >= EACH), "{made:?}");
+    assert_eq!(failures.load(Ordering::Relaxed), 0);
+    assert!(p99 < Duration::from_secs(1), "p99 {p99:?}");
+}
+
+/// The resident set of this process, in bytes.
+fn resident_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap();
+    kb * 1024
+}
+
+#[test]
+fn unread_scrapes_share_their_memory() {
+    const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
+    let registry = registry_with(100_000);
+    let options = ServerOptions {
+        registry,
+        ..ServerOptions::default()
+    };
+    let server = start_http_server_with("127.0.0.1:0", options).unwrap();
+    let addr = server.local_addr();
+    // Warm: one scrape read to the end, twice (the allocator keeps what it had).
+    let (status, body) = scrape(addr, OPENMETRICS).unwrap();
+    assert_eq!(status, 200);
+    let exposition = body.len();
+    let _ = scrape(addr, OPENMETRICS).unwrap();
+    let baseline = resident_bytes();
+
+    // 64 clients ask and never read, over two seconds.
+    let mut unread = Vec::new();
+    for _ in 0..64 {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: unread\r\nAccept: {OPENMETRICS}\r\n\r\n"
+        )
+        .unwrap();
+        unread.push(stream);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    let grown = resident_bytes().saturating_sub(baseline);
+    // Meanwhile a probe still gets its answer.
+    assert_eq!(scrape(addr, OPENMETRICS).unwrap().0, 200);
+    eprintln!(
+        "64 unread scrapes of a {exposition}-byte exposition grew the process by {grown} bytes ({}% of one exposition)",
+        grown * 100 / exposition
+    );
+    assert!(
+        grown < exposition * 5 / 2,
+        "64 unread scrapes grew the process by {grown} bytes; one exposition is {exposition}"
+    );
+    drop(unread);
+    server.stop();
+}
