@@ -336,3 +336,52 @@ fn a_port_alone_listens_on_every_interface_as_in_python() {
     assert_eq!("127.0.0.1:9184".socket_addrs().unwrap(), vec![loopback]);
     assert_eq!(("127.0.0.1", 9184).socket_addrs().unwrap(), vec![loopback]);
 }
+
+#[test]
+fn stop_answers_the_requests_already_received() {
+    // One connection at a time: the others wait in the kernel's queue, their requests
+    // sent, when the server is told to stop.
+    let registry: &'static Registry = server(Duration::from_secs(10)).1;
+    let options = ServerOptions {
+        registry,
+        max_connections: 1,
+        ..ServerOptions::default()
+    };
+    let server = start_http_server_with("127.0.0.1:0", options).expect("bind");
+    let addr = server.local_addr();
+    let mut busy = TcpStream::connect(addr).unwrap();
+    busy.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let queued: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_millis(200));
+    busy.write_all(b"Connection: close\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    busy.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    busy.read_to_end(&mut raw).expect("the request in progress");
+    assert_valid_text(&parse(&raw));
+    for mut stream in queued {
+        let mut raw = Vec::new();
+        stream
+            .read_to_end(&mut raw)
+            .expect("a queued request is answered, not reset");
+        assert_valid_text(&parse(&raw));
+    }
+    stopping.join().unwrap();
+    // And then nothing listens.
+    assert!(TcpStream::connect(addr).is_err());
+}

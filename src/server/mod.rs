@@ -247,20 +247,22 @@ async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: ones
     let _ = closing.send(true);
     // Those the kernel accepted that we had not taken yet sent their requests too: each
     // gets its answer, then the listener closes.
+    // (Beyond `max_connections`: the kernel bounds its queue.)
+    let mut drained = 0;
     if let Ok(listener) = listener.into_std() {
         for stream in accepted_already(&listener) {
+            permits.add_permits(1);
             let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
                 break;
             };
+            drained += 1;
             if let Ok(stream) = TcpStream::from_std(stream) {
-                tokio::spawn(held_by(
-                    permit,
-                    serve_connection(Arc::clone(&state), stream, None),
-                ));
+                let connection = serve_connection(Arc::clone(&state), stream, None);
+                tokio::spawn(held_by(permit, connection));
             }
         }
     }
-    let every_permit = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let every_permit = u32::try_from(max_connections + drained).unwrap_or(u32::MAX);
     let grace = options.shutdown_grace;
     let _ = tokio::time::timeout(grace, permits.acquire_many(every_permit)).await;
 }
