@@ -16,6 +16,9 @@ use promlink::{start_http_server_with, Counter, Family, Format, Metric, Registry
 /// Hostile connections of each kind.
 const EACH: usize = 300;
 
+/// One test at a time: each measures the server alone on the machine's two cores.
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn registry_with(series: usize) -> &'static Registry {
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
     let requests = Arc::new(Metric::new(
@@ -138,6 +141,7 @@ fn idle(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usiz
 
 #[test]
 fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
+    let _alone = ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let registry = registry_with(20);
     let options = ServerOptions {
         registry,
@@ -206,6 +210,7 @@ fn resident_bytes() -> usize {
 
 #[test]
 fn unread_scrapes_share_their_memory() {
+    let _alone = ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
     let registry = registry_with(100_000);
     let options = ServerOptions {
