@@ -31,6 +31,10 @@ fn start_gateway() -> (Gateway, String) {
     let address = format!("127.0.0.1:{}", free_port());
     let child = Command::new("prometheus-pushgateway")
         .arg(format!("--web.listen-address={address}"))
+        // In memory only: Debian's default file (/var/lib/prometheus/pushgateway.data) is
+        // shared by every gateway on the machine, so groups would leak between tests and
+        // runs.
+        .arg("--persistence.file=")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
