@@ -136,3 +136,45 @@ fn push_pushadd_and_delete() {
         "{unreachable}"
     );
 }
+
+fn one_gauge(name: &'static str, value: f64) -> Registry {
+    let registry = Registry::new();
+    let gauge = Arc::new(Metric::new(name, "A value.", Gauge::new()));
+    registry.register(gauge.clone()).unwrap();
+    gauge.set(value);
+    registry
+}
+
+#[test]
+fn the_gateway_s_message_comes_back() {
+    let (_gateway, address) = start_gateway();
+    let counter = Registry::new();
+    let total = Arc::new(Metric::new("conflicts_total", "Conflicts.", Counter::new()));
+    counter.register(total.clone()).unwrap();
+    total.inc();
+    push_to_gateway(&address, "first", &[], &counter).unwrap();
+
+    // The same name as a gauge in another group: the gateway refuses the inconsistency.
+    let error =
+        push_to_gateway(&address, "second", &[], &one_gauge("conflicts_total", 1.0)).unwrap_err();
+    let PushError::Status { status, message } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(*status, 400);
+    assert!(
+        message.contains("pushed metrics are invalid or inconsistent with existing metrics")
+            && message.contains("conflicts_total"),
+        "{message:?}"
+    );
+    let text = error.to_string();
+    assert!(
+        text.starts_with("the push gateway answered 400: pushed metrics are invalid"),
+        "{text}"
+    );
+    let shown = gateway_metrics(&address);
+    assert!(
+        shown.contains("conflicts_total{instance=\"\",job=\"first\"} 1\n")
+            && !shown.contains("job=\"second\"} 1\n"),
+        "the refused gauge is not kept: {shown}"
+    );
+}
