@@ -1,7 +1,11 @@
 //! A batch job pushes to a real push gateway (Debian's `prometheus-pushgateway`) on
 //! loopback: the gateway shows the values under the grouping key, push-add adds, delete
-//! removes, and failures come back with the gateway's message.
+//! removes, and failures come back with the gateway's message. Grouping keys with a `/`,
+//! an empty value or a `/` in the job arrive as written; invalid ones are refused before
+//! anything is sent.
 
+use std::collections::BTreeMap;
+use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -137,12 +141,145 @@ fn push_pushadd_and_delete() {
     );
 }
 
+/// The grouping keys of the gateway's groups (its `/api/v1/metrics`), the job included.
+fn groups(address: &str) -> Vec<BTreeMap<String, String>> {
+    let answer: serde_json::Value = serde_json::from_str(
+        &ureq::get(&format!("http://{address}/api/v1/metrics"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap(),
+    )
+    .unwrap();
+    answer["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|group| serde_json::from_value(group["labels"].clone()).unwrap())
+        .collect()
+}
+
+fn key(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
+}
+
 fn one_gauge(name: &'static str, value: f64) -> Registry {
     let registry = Registry::new();
     let gauge = Arc::new(Metric::new(name, "A value.", Gauge::new()));
     registry.register(gauge.clone()).unwrap();
     gauge.set(value);
     registry
+}
+
+#[test]
+fn a_slash_in_a_grouping_value_stays_one_label() {
+    let (_gateway, address) = start_gateway();
+    let registry = one_gauge("files_removed", 3.0);
+    push_to_gateway(
+        &address,
+        "cleaner",
+        &[("path", "a/b"), ("note", "x y+z%é")],
+        &registry,
+    )
+    .unwrap();
+    assert_eq!(
+        groups(&address),
+        [key(&[
+            ("job", "cleaner"),
+            ("path", "a/b"),
+            ("note", "x y+z%é")
+        ])]
+    );
+    let shown = gateway_metrics(&address);
+    assert!(
+        shown.contains(
+            "files_removed{instance=\"\",job=\"cleaner\",note=\"x y+z%é\",path=\"a/b\"} 3\n"
+        ),
+        "{shown}"
+    );
+}
+
+#[test]
+fn an_empty_grouping_value_is_kept() {
+    let (_gateway, address) = start_gateway();
+    let grouping = [("shard", ""), ("region", "eu")];
+    push_to_gateway(&address, "sweep", &grouping, &one_gauge("swept", 1.0)).unwrap();
+    assert_eq!(
+        groups(&address),
+        [key(&[("job", "sweep"), ("shard", ""), ("region", "eu")])]
+    );
+    // The same key finds the same group.
+    pushadd_to_gateway(&address, "sweep", &grouping, &one_gauge("left", 2.0)).unwrap();
+    assert_eq!(groups(&address).len(), 1);
+    delete_from_gateway(&address, "sweep", &grouping).unwrap();
+    assert_eq!(groups(&address), [] as [BTreeMap<String, String>; 0]);
+}
+
+#[test]
+fn a_job_name_with_a_slash() {
+    let (_gateway, address) = start_gateway();
+    let gateway = format!("http://{address}/");
+    push_to_gateway(
+        &gateway,
+        "batch/nightly",
+        &[("instance", "db-1")],
+        &one_gauge("rows", 7.0),
+    )
+    .unwrap();
+    assert_eq!(
+        groups(&address),
+        [key(&[("job", "batch/nightly"), ("instance", "db-1")])]
+    );
+    let shown = gateway_metrics(&address);
+    assert!(
+        shown.contains("rows{instance=\"db-1\",job=\"batch/nightly\"} 7\n"),
+        "{shown}"
+    );
+    delete_from_gateway(&gateway, "batch/nightly", &[("instance", "db-1")]).unwrap();
+    assert_eq!(groups(&address), [] as [BTreeMap<String, String>; 0]);
+}
+
+/// A grouping key, as the push functions take it.
+type Grouping<'a> = &'a [(&'a str, &'a str)];
+
+#[test]
+fn invalid_grouping_keys_are_refused_before_sending() {
+    // Not a gateway: a listener that counts who connects.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let registry = one_gauge("never_sent", 1.0);
+    let cases: [(&str, Grouping, &str); 7] = [
+        ("", &[], "job name is empty"),
+        ("j", &[("job", "other")], "`job`"),
+        ("j", &[("__name__", "x")], "reserved"),
+        ("j", &[("instance", "a"), ("bad-name", "x")], "\"bad-name\""),
+        ("j", &[("1st", "x")], "\"1st\""),
+        ("j", &[("", "x")], "not a label name"),
+        ("j", &[("a", "1"), ("a", "2")], "`a` is given twice"),
+    ];
+    for (job, grouping, why) in cases {
+        let refused = |outcome: Result<(), PushError>| {
+            let error = outcome.unwrap_err();
+            assert!(
+                matches!(&error, PushError::InvalidGroupingKey(text) if text.contains(why)),
+                "{job:?} {grouping:?}: {error:?}"
+            );
+            assert!(
+                error.to_string().starts_with("invalid grouping key: "),
+                "{error}"
+            );
+        };
+        refused(push_to_gateway(&address, job, grouping, &registry));
+        refused(pushadd_to_gateway(&address, job, grouping, &registry));
+        refused(delete_from_gateway(&address, job, grouping));
+    }
+    let nobody = listener.accept().map(|_| ()).unwrap_err();
+    assert_eq!(nobody.kind(), ErrorKind::WouldBlock, "something connected");
 }
 
 #[test]
