@@ -1,5 +1,6 @@
 //! Pushing to a Prometheus push gateway, for batch jobs that end before a scrape could
-//! find them: Python's `push_to_gateway`, `pushadd_to_gateway` and `delete_from_gateway`.
+//! find them: Python's `push_to_gateway`, `pushadd_to_gateway` and `delete_from_gateway`,
+//! and [`Pusher`] for a timeout of your own.
 //!
 //! The job and the grouping key become the URL path
 //! `/metrics/job/{job}/{label}/{value}...`, encoded as the gateway (and Python's client)
@@ -9,10 +10,19 @@
 
 use core::fmt;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use base64::Engine as _;
 
 use crate::{is_label_name, Format, GatherError, Registry};
+
+/// How long a push may take, connecting included, unless [`Pusher::timeout`] says
+/// otherwise: 30 seconds (Python's client has none by default).
+///
+/// ```
+/// assert_eq!(promlink::push::DEFAULT_TIMEOUT.as_secs(), 30);
+/// ```
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Why a push failed.
 ///
@@ -33,8 +43,8 @@ pub enum PushError {
     /// `__`), `job` (the job name sets it), or given twice. Nothing was sent. The text
     /// says which.
     InvalidGroupingKey(String),
-    /// The gateway could not be reached, did not answer within 30 seconds, or the URL is
-    /// invalid.
+    /// The gateway could not be reached, did not answer within the timeout, or the URL
+    /// is invalid.
     Unreachable(String),
     /// The gateway answered with an error status, and this message.
     Status {
@@ -62,8 +72,175 @@ impl fmt::Display for PushError {
 
 impl std::error::Error for PushError {}
 
+/// A push gateway client with its settings: the gateway and a timeout. The free
+/// functions ([`push_to_gateway`] and friends) are a `Pusher` with [`DEFAULT_TIMEOUT`].
+///
+/// ```no_run
+/// use std::time::Duration;
+///
+/// use promlink::push::Pusher;
+/// use promlink::Registry;
+///
+/// let pusher = Pusher::new("127.0.0.1:9091").timeout(Duration::from_secs(5));
+/// pusher.push("nightly_backup", &[("instance", "db-1")], Registry::global())?;
+/// # Ok::<(), promlink::push::PushError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Pusher {
+    gateway: String,
+    timeout: Duration,
+}
+
+impl Pusher {
+    /// A client of `gateway`, `host:port` or a URL (`http://host:port/prefix`), with
+    /// [`DEFAULT_TIMEOUT`].
+    ///
+    /// ```
+    /// let pusher = promlink::push::Pusher::new("http://gateway.internal:9091/");
+    /// ```
+    pub fn new(gateway: impl Into<String>) -> Self {
+        Pusher {
+            gateway: gateway.into(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Sets how long one push (or delete) may take, from connecting to reading the
+    /// answer; past it, the call returns [`PushError::Unreachable`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pusher = promlink::push::Pusher::new("127.0.0.1:9091").timeout(Duration::from_secs(2));
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Replaces every metric of the group (`job` and `grouping`) with `registry`'s (HTTP
+    /// `PUT`, as Python's `push_to_gateway`).
+    ///
+    /// # Errors
+    ///
+    /// [`PushError`]: an invalid grouping key (nothing sent), unreachable or too slow, an
+    /// error status with the gateway's message, or a failed collector.
+    ///
+    /// ```no_run
+    /// use promlink::push::Pusher;
+    /// use promlink::Registry;
+    ///
+    /// Pusher::new("127.0.0.1:9091").push("nightly_backup", &[("path", "/var/tmp")], Registry::global())?;
+    /// # Ok::<(), promlink::push::PushError>(())
+    /// ```
+    pub fn push(
+        &self,
+        job: &str,
+        grouping: &[(&str, &str)],
+        registry: &Registry,
+    ) -> Result<(), PushError> {
+        self.send(Method::Put, job, grouping, Some(registry))
+    }
+
+    /// Replaces only the metrics of the group that `registry` has too (HTTP `POST`, as
+    /// Python's `pushadd_to_gateway`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Pusher::push`].
+    ///
+    /// ```no_run
+    /// use promlink::push::Pusher;
+    /// use promlink::Registry;
+    ///
+    /// Pusher::new("127.0.0.1:9091").pushadd("nightly_backup", &[], Registry::global())?;
+    /// # Ok::<(), promlink::push::PushError>(())
+    /// ```
+    pub fn pushadd(
+        &self,
+        job: &str,
+        grouping: &[(&str, &str)],
+        registry: &Registry,
+    ) -> Result<(), PushError> {
+        self.send(Method::Post, job, grouping, Some(registry))
+    }
+
+    /// Deletes every metric of the group (HTTP `DELETE`, as Python's
+    /// `delete_from_gateway`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Pusher::push`], without the collector.
+    ///
+    /// ```no_run
+    /// use promlink::push::Pusher;
+    ///
+    /// Pusher::new("127.0.0.1:9091").delete("nightly_backup", &[("instance", "db-1")])?;
+    /// # Ok::<(), promlink::push::PushError>(())
+    /// ```
+    pub fn delete(&self, job: &str, grouping: &[(&str, &str)]) -> Result<(), PushError> {
+        self.send(Method::Delete, job, grouping, None)
+    }
+
+    fn send(
+        &self,
+        method: Method,
+        job: &str,
+        grouping: &[(&str, &str)],
+        registry: Option<&Registry>,
+    ) -> Result<(), PushError> {
+        check_grouping_key(job, grouping)?;
+        let url = group_url(&self.gateway, job, grouping);
+        let body = match registry {
+            Some(registry) => {
+                let mut body = Vec::new();
+                registry
+                    .encode(Format::Text, &mut body)
+                    .map_err(PushError::Gather)?;
+                Some(body)
+            }
+            None => None,
+        };
+        let agent = ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(self.timeout))
+                .build(),
+        );
+        let result = match (method, body) {
+            (Method::Put, Some(body)) => agent
+                .put(&url)
+                .header("Content-Type", Format::Text.content_type())
+                .send(&body[..]),
+            (Method::Post, Some(body)) => agent
+                .post(&url)
+                .header("Content-Type", Format::Text.content_type())
+                .send(&body[..]),
+            _ => agent.delete(&url).call(),
+        };
+        let mut response = result.map_err(|e| PushError::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let message = response
+            .body_mut()
+            .read_to_string()
+            .unwrap_or_else(|e| format!("(its answer could not be read: {e})"));
+        Err(PushError::Status { status, message })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Put,
+    Post,
+    Delete,
+}
+
 /// Replaces every metric of the group (`job` and `grouping`) with `registry`'s (HTTP
-/// `PUT`, as Python's `push_to_gateway`).
+/// `PUT`, as Python's `push_to_gateway`), within [`DEFAULT_TIMEOUT`].
 ///
 /// `gateway` is `host:port` or a URL (`http://host:port/prefix`).
 ///
@@ -85,11 +262,11 @@ pub fn push_to_gateway(
     grouping: &[(&str, &str)],
     registry: &Registry,
 ) -> Result<(), PushError> {
-    send("PUT", gateway, job, grouping, Some(registry))
+    Pusher::new(gateway).push(job, grouping, registry)
 }
 
 /// Replaces only the metrics of the group that `registry` has too (HTTP `POST`, as
-/// Python's `pushadd_to_gateway`).
+/// Python's `pushadd_to_gateway`), within [`DEFAULT_TIMEOUT`].
 ///
 /// # Errors
 ///
@@ -108,10 +285,11 @@ pub fn pushadd_to_gateway(
     grouping: &[(&str, &str)],
     registry: &Registry,
 ) -> Result<(), PushError> {
-    send("POST", gateway, job, grouping, Some(registry))
+    Pusher::new(gateway).pushadd(job, grouping, registry)
 }
 
-/// Deletes every metric of the group (HTTP `DELETE`, as Python's `delete_from_gateway`).
+/// Deletes every metric of the group (HTTP `DELETE`, as Python's `delete_from_gateway`),
+/// within [`DEFAULT_TIMEOUT`].
 ///
 /// # Errors
 ///
@@ -128,51 +306,7 @@ pub fn delete_from_gateway(
     job: &str,
     grouping: &[(&str, &str)],
 ) -> Result<(), PushError> {
-    send("DELETE", gateway, job, grouping, None)
-}
-
-fn send(
-    method: &str,
-    gateway: &str,
-    job: &str,
-    grouping: &[(&str, &str)],
-    registry: Option<&Registry>,
-) -> Result<(), PushError> {
-    check_grouping_key(job, grouping)?;
-    let url = group_url(gateway, job, grouping);
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(30)))
-            .build(),
-    );
-    let result = match registry {
-        Some(registry) => {
-            let mut body = Vec::new();
-            registry
-                .encode(Format::Text, &mut body)
-                .map_err(PushError::Gather)?;
-            let request = if method == "PUT" {
-                agent.put(&url)
-            } else {
-                agent.post(&url)
-            };
-            request
-                .header("Content-Type", Format::Text.content_type())
-                .send(&body[..])
-        }
-        None => agent.delete(&url).call(),
-    };
-    let mut response = result.map_err(|e| PushError::Unreachable(e.to_string()))?;
-    let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    let message = response
-        .body_mut()
-        .read_to_string()
-        .unwrap_or_else(|e| format!("(its answer could not be read: {e})"));
-    Err(PushError::Status { status, message })
+    Pusher::new(gateway).delete(job, grouping)
 }
 
 /// The checks the gateway makes of the path (and `job`, which it would take silently and
@@ -324,5 +458,16 @@ mod tests {
     fn valid_grouping_keys_pass() {
         check_grouping_key("j", &[]).unwrap();
         check_grouping_key("a/b", &[("instance", ""), ("_x", "/"), ("A9_z", "v")]).unwrap();
+    }
+
+    #[test]
+    fn the_timeout_is_thirty_seconds_unless_set() {
+        assert_eq!(Pusher::new("gw").timeout, Duration::from_secs(30));
+        assert_eq!(
+            Pusher::new("gw")
+                .timeout(Duration::from_millis(1500))
+                .timeout,
+            Duration::from_millis(1500)
+        );
     }
 }

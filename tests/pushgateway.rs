@@ -2,7 +2,7 @@
 //! loopback: the gateway shows the values under the grouping key, push-add adds, delete
 //! removes, and failures come back with the gateway's message. Grouping keys with a `/`,
 //! an empty value or a `/` in the job arrive as written; invalid ones are refused before
-//! anything is sent.
+//! anything is sent; a timeout bounds a gateway that never answers.
 
 use std::collections::BTreeMap;
 use std::io::ErrorKind;
@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use promlink::push::{delete_from_gateway, push_to_gateway, pushadd_to_gateway, PushError};
+use promlink::push::{delete_from_gateway, push_to_gateway, pushadd_to_gateway, PushError, Pusher};
 use promlink::{Counter, Gauge, Metric, Registry};
 
 struct Gateway(Child);
@@ -222,14 +222,14 @@ fn an_empty_grouping_value_is_kept() {
 #[test]
 fn a_job_name_with_a_slash() {
     let (_gateway, address) = start_gateway();
-    let gateway = format!("http://{address}/");
-    push_to_gateway(
-        &gateway,
-        "batch/nightly",
-        &[("instance", "db-1")],
-        &one_gauge("rows", 7.0),
-    )
-    .unwrap();
+    let pusher = Pusher::new(format!("http://{address}/"));
+    pusher
+        .push(
+            "batch/nightly",
+            &[("instance", "db-1")],
+            &one_gauge("rows", 7.0),
+        )
+        .unwrap();
     assert_eq!(
         groups(&address),
         [key(&[("job", "batch/nightly"), ("instance", "db-1")])]
@@ -239,7 +239,9 @@ fn a_job_name_with_a_slash() {
         shown.contains("rows{instance=\"db-1\",job=\"batch/nightly\"} 7\n"),
         "{shown}"
     );
-    delete_from_gateway(&gateway, "batch/nightly", &[("instance", "db-1")]).unwrap();
+    pusher
+        .delete("batch/nightly", &[("instance", "db-1")])
+        .unwrap();
     assert_eq!(groups(&address), [] as [BTreeMap<String, String>; 0]);
 }
 
@@ -262,6 +264,8 @@ fn invalid_grouping_keys_are_refused_before_sending() {
         ("j", &[("", "x")], "not a label name"),
         ("j", &[("a", "1"), ("a", "2")], "`a` is given twice"),
     ];
+    // A short timeout, so that a check gone missing fails this test in a second, not 30 s.
+    let pusher = Pusher::new(address.as_str()).timeout(Duration::from_secs(1));
     for (job, grouping, why) in cases {
         let refused = |outcome: Result<(), PushError>| {
             let error = outcome.unwrap_err();
@@ -274,12 +278,28 @@ fn invalid_grouping_keys_are_refused_before_sending() {
                 "{error}"
             );
         };
+        refused(pusher.push(job, grouping, &registry));
+        refused(pusher.pushadd(job, grouping, &registry));
+        refused(pusher.delete(job, grouping));
         refused(push_to_gateway(&address, job, grouping, &registry));
         refused(pushadd_to_gateway(&address, job, grouping, &registry));
         refused(delete_from_gateway(&address, job, grouping));
     }
     let nobody = listener.accept().map(|_| ()).unwrap_err();
     assert_eq!(nobody.kind(), ErrorKind::WouldBlock, "something connected");
+
+    // The listener does see a push that passes the checks.
+    let unanswered = Pusher::new(address.as_str())
+        .timeout(Duration::from_millis(300))
+        .push("j", &[("instance", "a")], &registry)
+        .unwrap_err();
+    assert!(
+        matches!(unanswered, PushError::Unreachable(_)),
+        "{unanswered}"
+    );
+    listener
+        .accept()
+        .expect("a valid push reaches the listener");
 }
 
 #[test]
@@ -314,4 +334,35 @@ fn the_gateway_s_message_comes_back() {
             && !shown.contains("job=\"second\"} 1\n"),
         "the refused gauge is not kept: {shown}"
     );
+}
+
+#[test]
+fn a_short_timeout_against_a_gateway_that_never_answers() {
+    // Accepts every connection, reads nothing, answers nothing, holds it open.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let registry = one_gauge("slow", 1.0);
+    let pusher = Pusher::new(address.as_str()).timeout(Duration::from_secs(1));
+    let bounded = |call: &dyn Fn() -> Result<(), PushError>| {
+        let started = Instant::now();
+        let error = call().unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(error, PushError::Unreachable(_)), "{error}");
+        assert!(
+            took >= Duration::from_millis(900),
+            "gave up before the timeout: {took:?} ({error})"
+        );
+        assert!(
+            took < Duration::from_secs(10),
+            "the 1 s timeout did not bound the call: {took:?}"
+        );
+    };
+    bounded(&|| pusher.push("j", &[], &registry));
+    bounded(&|| pusher.delete("j", &[]));
 }
