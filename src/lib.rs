@@ -39,6 +39,7 @@
 //! | feature | gives |
 //! |---|---|
 //! | `server` (default) | `start_http_server`: `/metrics` from a background thread |
+//! | `tls` | `ServerOptions::tls`: HTTPS, mutual TLS, certificates re-read when renewed |
 //! | `process` (default, Linux) | `process`: the process collector |
 //! | `http` | `http::metrics_response`: the endpoint as a function of an `http` request |
 //! | `tower` | `tower::MetricsLayer`: request metrics for any tower service |
@@ -68,10 +69,14 @@ mod server;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use server::TlsConfig;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::{
-    start_http_server, start_http_server_with, ListenAddr, MetricsServer, ServerOptions,
+    start_http_server, start_http_server_with, Credentials, ListenAddr, MetricsServer,
+    ServerOptions,
 };
 
 /// Declares `static` metrics, registered at link time, with typed label lookups.

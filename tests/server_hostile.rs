@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use promlink::{start_http_server_with, Counter, Family, Format, Metric, Registry, ServerOptions};
 
+const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
+
 /// Hostile connections of each kind.
 const EACH: usize = 300;
 
@@ -141,7 +143,9 @@ fn idle(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usiz
 
 #[test]
 fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
-    let _alone = ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _alone = ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let registry = registry_with(20);
     let options = ServerOptions {
         registry,
@@ -210,8 +214,9 @@ fn resident_bytes() -> usize {
 
 #[test]
 fn unread_scrapes_share_their_memory() {
-    let _alone = ALONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
+    let _alone = ALONE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let registry = registry_with(100_000);
     let options = ServerOptions {
         registry,

@@ -19,11 +19,18 @@ use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use crate::http::{method_not_allowed, plain, ScrapeOptions, ScrapeRequest};
 use crate::Registry;
 
+mod auth;
 mod listen;
 mod shared;
+#[cfg(feature = "tls")]
+mod tls;
 mod write_timeout;
 
+pub use auth::Credentials;
 pub use listen::ListenAddr;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use tls::TlsConfig;
 
 use listen::cannot_listen;
 use shared::SharedBodies;
@@ -68,6 +75,14 @@ pub struct ServerOptions {
     /// How long [`MetricsServer::stop`] lets the requests already received finish.
     /// Default 5 s.
     pub shutdown_grace: Duration,
+    /// Who may read the endpoint (basic auth, bearer tokens); anyone when empty, the
+    /// default. Others get `401` on every path.
+    pub credentials: Vec<Credentials>,
+    /// HTTPS instead of HTTP (feature `tls`); `None` by default. Plain HTTP to the port
+    /// then gets no answer.
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for ServerOptions {
@@ -84,6 +99,9 @@ impl Default for ServerOptions {
             connection_timeout: Duration::from_mins(5),
             max_header_bytes: 16 * 1024,
             shutdown_grace: Duration::from_secs(5),
+            credentials: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -134,7 +152,8 @@ impl MetricsServer {
 ///
 /// # Errors
 ///
-/// When the address cannot be bound, or the thread cannot start; in
+/// When the address cannot be bound, the thread cannot start, or (feature `tls`) the
+/// certificate, key or client CA cannot be read; in
 /// [strict](ServerOptions::strict) mode also, before anything is bound, when link-time
 /// metrics conflict ([`Registry::check`]: the error names both definition sites).
 /// Otherwise a conflict is written to stderr, and the server starts.
@@ -169,6 +188,16 @@ pub fn start_http_server_with(
             eprintln!("promlink: {line} (the first is served)");
         }
     }
+    let state = Arc::new(State {
+        #[cfg(feature = "tls")]
+        tls: options
+            .tls
+            .clone()
+            .map(tls::Certificates::load)
+            .transpose()?,
+        options,
+        bodies: Arc::default(),
+    });
     // Bound here, so that an address in use is an error to the caller, not to the thread.
     let listener = addr
         .socket_addrs()
@@ -187,7 +216,7 @@ pub fn start_http_server_with(
         .spawn(move || {
             runtime.block_on(async move {
                 match TcpListener::from_std(listener) {
-                    Ok(listener) => serve(listener, Arc::new(options), stopped).await,
+                    Ok(listener) => serve(listener, state, stopped).await,
                     Err(e) => eprintln!("promlink: the metrics server could not start: {e}"),
                 }
             });
@@ -205,9 +234,11 @@ pub fn start_http_server_with(
 struct State {
     options: ServerOptions,
     bodies: Arc<SharedBodies>,
+    #[cfg(feature = "tls")]
+    tls: Option<tls::Certificates>,
 }
 
-async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: oneshot::Receiver<()>) {
+async fn serve(listener: TcpListener, state: Arc<State>, stopped: oneshot::Receiver<()>) {
     // Only `stop()` stops: a dropped handle (an `Err` here) leaves the server serving.
     let stopped = async {
         if stopped.await.is_err() {
@@ -215,10 +246,7 @@ async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: ones
         }
     };
     tokio::pin!(stopped);
-    let state = Arc::new(State {
-        options: ServerOptions::clone(&options),
-        bodies: Arc::default(),
-    });
+    let options = &state.options;
     let max_connections = options.max_connections.max(1);
     let permits = Arc::new(Semaphore::new(max_connections));
     let (closing, closing_signal) = watch::channel(false);
@@ -240,7 +268,7 @@ async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: ones
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let connection = serve_connection(Arc::clone(&state), stream, Some(closing_signal.clone()));
+        let connection = serve_accepted(Arc::clone(&state), stream, Some(closing_signal.clone()));
         tokio::spawn(held_by(permit, connection));
     }
     // Stopping. Connections serve the request they have, then close.
@@ -257,7 +285,7 @@ async fn serve(listener: TcpListener, options: Arc<ServerOptions>, stopped: ones
             };
             drained += 1;
             if let Ok(stream) = TcpStream::from_std(stream) {
-                let connection = serve_connection(Arc::clone(&state), stream, None);
+                let connection = serve_accepted(Arc::clone(&state), stream, None);
                 tokio::spawn(held_by(permit, connection));
             }
         }
@@ -280,13 +308,31 @@ fn accepted_already(listener: &StdListener) -> impl Iterator<Item = StdStream> +
         .filter(|stream| stream.set_nonblocking(true).is_ok())
 }
 
-/// Serves one connection. `closing` tells a kept-alive one to finish; without it (while
-/// stopping) the connection serves one request and closes.
-async fn serve_connection(
+/// Serves one accepted connection, through TLS when the server has it.
+async fn serve_accepted(
     state: Arc<State>,
     stream: TcpStream,
     closing: Option<watch::Receiver<bool>>,
 ) {
+    #[cfg(feature = "tls")]
+    if let Some(certificates) = &state.tls {
+        let acceptor = tokio_rustls::TlsAcceptor::from(certificates.config());
+        // A handshake gets as long as a request's headers.
+        let handshake = tokio::time::timeout(state.options.header_timeout, acceptor.accept(stream));
+        if let Ok(Ok(stream)) = handshake.await {
+            serve_connection(Arc::clone(&state), stream, closing).await;
+        }
+        return;
+    }
+    serve_connection(state, stream, closing).await;
+}
+
+/// Serves one connection. `closing` tells a kept-alive one to finish; without it (while
+/// stopping) the connection serves one request and closes.
+async fn serve_connection<S>(state: Arc<State>, stream: S, closing: Option<watch::Receiver<bool>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let options = &state.options;
     let service_state = Arc::clone(&state);
     let service = service_fn(move |request: Request<hyper::body::Incoming>| {
@@ -329,6 +375,9 @@ async fn serve_connection(
 async fn respond(state: &State, request: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let options = &state.options;
     let full = |response: Response<Vec<u8>>| response.map(|body| Full::new(Bytes::from(body)));
+    if let Some(refusal) = auth::refusal(&options.credentials, request.headers()) {
+        return full(refusal);
+    }
     if request.uri().path() != options.path {
         let message = "not found: metrics are served on the metrics path\n";
         return full(plain(StatusCode::NOT_FOUND, message, None));

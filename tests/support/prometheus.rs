@@ -37,13 +37,20 @@ pub fn free_port() -> u16 {
 /// Prometheus hands new targets to its scrapers every few seconds, and traffic driven
 /// before the first scrape would fall outside the windows the tests query.
 pub fn start(dir: &Path, target: &str) -> Prometheus {
+    start_with(dir, target, "")
+}
+
+/// [`start`], with more settings for the job (YAML lines indented by four spaces:
+/// `scheme`, `tls_config`, `basic_auth`...).
+#[allow(dead_code)] // each test uses what it needs
+pub fn start_with(dir: &Path, target: &str, job_settings: &str) -> Prometheus {
     std::fs::create_dir_all(dir).unwrap();
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
         format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-             scrape_configs:\n  - job_name: promlink\n    static_configs:\n      - targets: ['{target}']\n"
+             scrape_configs:\n  - job_name: promlink\n{job_settings}    static_configs:\n      - targets: ['{target}']\n"
         ),
     )
     .unwrap();
