@@ -7,7 +7,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -141,6 +141,50 @@ fn idle(addr: SocketAddr, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usiz
     )
 }
 
+/// An attack: connections of one kind kept open until told to stop.
+type Attack = fn(SocketAddr, Arc<AtomicBool>) -> std::thread::JoinHandle<usize>;
+
+/// Probes the server every 100 ms for 11 s (past the 10 s header timeout, so that the
+/// attackers are cut off and come back) while `attacks` run; asserts that every probe
+/// got the exposition, with p99 under a second.
+fn probe_under(server_addr: SocketAddr, expected: &[u8], name: &str, attacks: &[Attack]) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let attackers: Vec<_> = attacks
+        .iter()
+        .map(|attack| attack(server_addr, Arc::clone(&stop)))
+        .collect();
+    // Let every attacker open its connections first.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut failures = 0;
+    let mut latencies = Vec::new();
+    let probing = Instant::now();
+    while probing.elapsed() < Duration::from_secs(11) {
+        let started = Instant::now();
+        match scrape(server_addr, "text/plain") {
+            Ok((200, body)) if body == expected => {}
+            other => {
+                failures += 1;
+                eprintln!("a probe failed under {name}: {other:?}");
+            }
+        }
+        latencies.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let made: Vec<usize> = attackers.into_iter().map(|a| a.join().unwrap()).collect();
+    latencies.sort();
+    let p99 = latencies[latencies.len() * 99 / 100];
+    eprintln!(
+        "{name}: {} probes, p50 {:?}, p99 {p99:?}, max {:?}; connections made: {made:?}",
+        latencies.len(),
+        latencies[latencies.len() / 2],
+        latencies.last().unwrap()
+    );
+    assert!(made.iter().all(|&m| m >= EACH), "{made:?}");
+    assert_eq!(failures, 0, "under {name}");
+    assert!(p99 < Duration::from_secs(1), "p99 {p99:?} under {name}");
+}
+
 #[test]
 fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
     let _alone = ALONE
@@ -154,47 +198,11 @@ fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
     let server = start_http_server_with("127.0.0.1:0", options).unwrap();
     let addr = server.local_addr();
     let expected = registry.encode_to_string(Format::Text).into_bytes();
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let attackers = [
-        slowloris(addr, Arc::clone(&stop)),
-        pipeliners(addr, Arc::clone(&stop)),
-        idle(addr, Arc::clone(&stop)),
-    ];
-    // Let every attacker open its connections first.
-    std::thread::sleep(Duration::from_secs(2));
-
-    // 12 s of probes: past the 10 s header timeout, so attackers are cut off and return.
-    let failures = AtomicUsize::new(0);
-    let mut latencies = Vec::new();
-    let probing = Instant::now();
-    while probing.elapsed() < Duration::from_secs(12) {
-        let started = Instant::now();
-        match scrape(addr, "text/plain") {
-            Ok((200, body)) if body == expected => {}
-            other => {
-                failures.fetch_add(1, Ordering::Relaxed);
-                eprintln!("a probe failed: {other:?}");
-            }
-        }
-        latencies.push(started.elapsed());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    stop.store(true, Ordering::Relaxed);
-    let made: Vec<usize> = attackers.into_iter().map(|a| a.join().unwrap()).collect();
+    probe_under(addr, &expected, "slowloris", &[slowloris]);
+    probe_under(addr, &expected, "pipeliners", &[pipeliners]);
+    probe_under(addr, &expected, "idle sockets", &[idle]);
+    probe_under(addr, &expected, "all three", &[slowloris, pipeliners, idle]);
     server.stop();
-
-    latencies.sort();
-    let p99 = latencies[latencies.len() * 99 / 100];
-    let p50 = latencies[latencies.len() / 2];
-    eprintln!(
-        "{} probes: p50 {p50:?}, p99 {p99:?}, max {:?}; connections made by slowloris, pipeliners, idle: {made:?}",
-        latencies.len(),
-        latencies.last().unwrap()
-    );
-    assert!(made.iter().all(|&m| m >= EACH), "{made:?}");
-    assert_eq!(failures.load(Ordering::Relaxed), 0);
-    assert!(p99 < Duration::from_secs(1), "p99 {p99:?}");
 }
 
 /// The resident set of this process, in bytes.
