@@ -3,17 +3,23 @@
 #![cfg(target_os = "linux")]
 
 use std::fs::File;
-use std::process::Command;
 use std::sync::Arc;
 
 use promlink::process::ProcessCollector;
 use promlink::Registry;
 
+#[allow(dead_code)] // this test needs only some of the helpers
+mod support {
+    pub mod tools;
+}
+
+use support::tools::{in_child, run_alone};
+
 /// Run by `out_of_file_descriptors` in a child process of its own: it takes every file
 /// descriptor the process may have, scrapes, and prints what it read.
 #[test]
 fn child_runs_out_of_file_descriptors() {
-    if std::env::var_os("PROMLINK_CHILD").is_none() {
+    if !in_child() {
         return;
     }
     let registry = Registry::new();
@@ -48,23 +54,9 @@ fn child_runs_out_of_file_descriptors() {
 #[test]
 fn out_of_file_descriptors() {
     // A low limit keeps the child quick.
-    let child = Command::new("prlimit")
-        .arg("--nofile=256:256")
-        .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_runs_out_of_file_descriptors",
-            "--nocapture",
-        ])
-        .env("PROMLINK_CHILD", "1")
-        .output()
-        .expect("prlimit (util-linux) runs the child");
-    assert!(
-        child.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&child.stdout),
-        String::from_utf8_lossy(&child.stderr)
+    run_alone(
+        "child_runs_out_of_file_descriptors",
+        &["prlimit", "--nofile=256:256"],
+        &[],
     );
-    let ran = String::from_utf8_lossy(&child.stdout);
-    assert!(ran.contains("1 passed"), "{ran}");
 }

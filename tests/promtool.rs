@@ -1,9 +1,15 @@
 //! `promtool check metrics` (Debian package `prometheus`) accepts the quickstart's text
 //! output without a single finding.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+#[allow(dead_code)] // this test needs only some of the helpers
+mod support {
+    pub mod tools;
+}
+
+use support::tools::promtool_accepts;
 
 /// The quickstart binary: `cargo test` builds the examples beside this test; when only
 /// this test was selected, build it now.
@@ -43,25 +49,5 @@ fn promtool_accepts_the_quickstart() {
         String::from_utf8_lossy(&exposition)
     );
 
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is not installed: apt-get install prometheus");
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&exposition)
-        .unwrap();
-    let checked = promtool.wait_with_output().unwrap();
-    let findings = format!(
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
-    assert!(checked.status.success(), "promtool failed:\n{findings}");
-    assert_eq!(findings.trim(), "", "promtool reported findings");
+    promtool_accepts(&exposition);
 }

@@ -9,10 +9,16 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)] // this test needs only some of the helpers
+mod support {
+    pub mod tools;
+}
+
 use promlink::{
     start_http_server_with, Counter, Family, Metric, MetricsServer, Registry, ServerOptions,
     OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
 };
+use support::tools::resident_bytes;
 
 const PROMETHEUS_2_42_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
@@ -149,21 +155,6 @@ fn negotiation_gzip_selection_and_methods() {
     assert_eq!(post.headers["allow"], "GET, HEAD");
     assert_eq!(get(addr, "/", "").status, 404);
     server.stop();
-}
-
-/// The resident set of this process, in bytes.
-fn resident_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .unwrap()
-        .trim()
-        .trim_end_matches(" kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kb * 1024
 }
 
 #[test]

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,11 +18,14 @@ use promlink::{
     MetricType, MetricsServer, Registry, SeriesValue, ServerOptions,
 };
 
+#[allow(dead_code)] // this test needs only some of the helpers
 mod support {
     pub mod python;
+    pub mod tools;
 }
 
 use support::python::{run_python, scratch_dir};
+use support::tools::{in_child, promtool_accepts, run_alone};
 
 const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
 
@@ -145,33 +147,6 @@ fn sample(body: &str, series: &str) -> Option<f64> {
         .map(|value| value.parse().unwrap())
 }
 
-fn promtool_check(text: &str) {
-    let mut promtool = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is not installed: apt-get install prometheus");
-    promtool
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let checked = promtool.wait_with_output().unwrap();
-    let findings = format!(
-        "{}{}",
-        String::from_utf8_lossy(&checked.stdout),
-        String::from_utf8_lossy(&checked.stderr)
-    );
-    assert!(
-        checked.status.success(),
-        "promtool failed:\n{findings}\n{text}"
-    );
-    assert_eq!(findings.trim(), "", "promtool reported findings:\n{text}");
-}
-
 /// The families Python's parser reads in `body`: name and type.
 fn python_families(format: &str, body: &str) -> HashMap<String, String> {
     let dir = scratch_dir(&format!("server-faults-{format}"));
@@ -217,7 +192,7 @@ fn failing_collectors_cost_only_their_own_families() {
         );
         assert!(!text.body.contains("slow_things"), "{}", text.body);
         assert!(!text.body.contains("secret"), "{}", text.body);
-        promtool_check(&text.body);
+        promtool_accepts(text.body.as_bytes());
 
         // Each failure is counted, the slow collector's once a scrape whether it was late
         // or still running from an earlier one (rounds 1 and 2 are two scrapes each).
@@ -235,6 +210,10 @@ fn failing_collectors_cost_only_their_own_families() {
         assert_eq!(failures("error", "Fails"), Some(scrapes));
 
         let om = scrape(addr, OPENMETRICS);
+        eprintln!(
+            "round {round}: text scrape {:?}, OpenMetrics scrape {:?} (scrape timeout 1 s)",
+            text.took, om.took
+        );
         assert_eq!(om.status, 200);
         assert!(om.took < Duration::from_millis(2500), "took {:?}", om.took);
         let families = python_families("openmetrics", &om.body);
@@ -302,7 +281,7 @@ fn strict_mode_answers_500_without_internal_text() {
 /// collector.
 #[test]
 fn child_scrapes_failing_collectors() {
-    if std::env::var_os("PROMLINK_CHILD").is_none() {
+    if !in_child() {
         return;
     }
     let registry = Registry::new();
@@ -316,14 +295,12 @@ fn child_scrapes_failing_collectors() {
 
 #[test]
 fn stderr_has_one_line_per_failure_and_no_backtrace() {
-    let child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_scrapes_failing_collectors", "--nocapture"])
-        .env("PROMLINK_CHILD", "1")
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
+    let child = run_alone(
+        "child_scrapes_failing_collectors",
+        &[],
+        &[("RUST_BACKTRACE", "1")],
+    );
     let stderr = String::from_utf8_lossy(&child.stderr);
-    assert!(child.status.success(), "{stderr}");
     let ours: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("promlink: "))

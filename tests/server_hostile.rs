@@ -11,7 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[allow(dead_code)] // this test needs only some of the helpers
+mod support {
+    pub mod tools;
+}
+
 use promlink::{start_http_server_with, Counter, Family, Format, Metric, Registry, ServerOptions};
+use support::tools::resident_bytes;
 
 const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
 
@@ -203,21 +209,6 @@ fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
     probe_under(addr, &expected, "idle sockets", &[idle]);
     probe_under(addr, &expected, "all three", &[slowloris, pipeliners, idle]);
     server.stop();
-}
-
-/// The resident set of this process, in bytes.
-fn resident_bytes() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: usize = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .unwrap()
-        .trim()
-        .trim_end_matches(" kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kb * 1024
 }
 
 #[test]
