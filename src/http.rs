@@ -50,6 +50,10 @@ impl Default for ScrapeOptions {
 /// ([`ScrapeOptions::timeout`]) loses its own families and nothing else; see
 /// [`metrics_response_with`] for a strict endpoint.
 ///
+/// It blocks until the collectors have answered or the deadline has passed (collectors
+/// run on threads of their own meanwhile): from async code, call it through
+/// `tokio::task::spawn_blocking`, as the axum handler does.
+///
 /// ```
 /// use promlink::{http::metrics_response, Registry};
 ///
@@ -91,8 +95,9 @@ pub fn metrics_response_with(
 ) -> Response<Vec<u8>> {
     match ScrapeRequest::parse(method, uri, headers, options) {
         Some(scrape) => {
-            let encoded = scrape.encode(registry);
-            scrape.response(&encoded, encoded.body.clone())
+            let mut encoded = scrape.encode(registry);
+            let body = std::mem::take(&mut encoded.body);
+            scrape.response(&encoded, body.len(), body)
         }
         None => method_not_allowed(),
     }
@@ -159,7 +164,13 @@ impl ScrapeRequest {
             key: ScrapeKey {
                 format: Format::from_accept(header(ACCEPT.as_str())),
                 gzip: accepts_gzip(header(ACCEPT_ENCODING.as_str()).unwrap_or("")),
-                names: selected_names(uri.query().unwrap_or("")),
+                names: {
+                    // In one order, once each: the same selection is the same scrape.
+                    let mut names = selected_names(uri.query().unwrap_or(""));
+                    names.sort_unstable();
+                    names.dedup();
+                    names
+                },
                 strict: options.strict,
             },
             head_only: method == Method::HEAD,
@@ -217,9 +228,14 @@ impl ScrapeRequest {
         }
     }
 
-    /// The response carrying `encoded`, whose body is `body` (`encoded.body`, or a value
-    /// sharing its bytes); empty for `HEAD`.
-    pub(crate) fn response<B: Default>(&self, encoded: &Encoded, body: B) -> Response<B> {
+    /// The response carrying `encoded`, whose body is `body` of `length` bytes
+    /// (`encoded.body`, or a value sharing its bytes); empty for `HEAD`.
+    pub(crate) fn response<B: Default>(
+        &self,
+        encoded: &Encoded,
+        length: usize,
+        body: B,
+    ) -> Response<B> {
         if encoded.status != StatusCode::OK {
             let mut response = plain(encoded.status, GATHER_FAILED, None).map(|_| B::default());
             if !self.head_only {
@@ -234,7 +250,7 @@ impl ScrapeRequest {
             HeaderValue::from_static(encoded.format.content_type()),
         );
         headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(encoded.body.len()));
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
         if encoded.gzip {
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }

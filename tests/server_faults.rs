@@ -29,7 +29,7 @@ use support::tools::{in_child, promtool_accepts, run_alone};
 
 const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
 
-/// Sleeps far longer than any scrape's deadline.
+/// Never answers (its thread sleeps until the test process ends).
 struct Slow {
     calls: AtomicUsize,
 }
@@ -37,7 +37,7 @@ struct Slow {
 impl Collector for Slow {
     fn collect(&self) -> Result<Vec<MetricFamily>, CollectError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_secs(4));
+        std::thread::sleep(Duration::from_hours(1));
         let mut slow = MetricFamily::new("slow_things", "Late.", MetricType::Gauge, &[])?;
         slow.add(&[], SeriesValue::Gauge(1.0))?;
         Ok(vec![slow])
@@ -173,6 +173,24 @@ fn failing_collectors_cost_only_their_own_families() {
     let server = serve(registry, false);
     let addr = server.local_addr();
 
+    // While a scrape waits on its collectors, other requests are answered at once.
+    let waiting = std::thread::spawn(move || scrape(addr, OPENMETRICS));
+    std::thread::sleep(Duration::from_millis(100));
+    let not_found = get(addr, "/elsewhere", "");
+    assert_eq!(not_found.status, 404);
+    assert!(
+        not_found.took < Duration::from_millis(300),
+        "took {:?}",
+        not_found.took
+    );
+    let waited = waiting.join().unwrap();
+    assert_eq!(waited.status, 200);
+    assert!(
+        waited.took >= Duration::from_millis(400),
+        "it waited {:?}",
+        waited.took
+    );
+
     for round in 1..=3 {
         let text = scrape(addr, "text/plain;version=0.0.4");
         assert_eq!(text.status, 200, "{}", text.body);
@@ -195,7 +213,7 @@ fn failing_collectors_cost_only_their_own_families() {
         promtool_accepts(text.body.as_bytes());
 
         // Each failure is counted, the slow collector's once a scrape whether it was late
-        // or still running from an earlier one (rounds 1 and 2 are two scrapes each).
+        // or still running from an earlier one (after the first scrape, two a round).
         let failures = |reason: &str, collector: &str| {
             sample(
                 &text.body,
@@ -204,7 +222,7 @@ fn failing_collectors_cost_only_their_own_families() {
                 ),
             )
         };
-        let scrapes = f64::from(round * 2 - 1);
+        let scrapes = f64::from(round * 2);
         assert_eq!(failures("timeout", "Slow"), Some(scrapes), "{}", text.body);
         assert_eq!(failures("panic", "Panics"), Some(scrapes));
         assert_eq!(failures("error", "Fails"), Some(scrapes));
@@ -233,33 +251,32 @@ fn failing_collectors_cost_only_their_own_families() {
         let text_families = python_families("text", &text.body);
         assert!(text_families.contains_key("requests"), "{text_families:?}");
     }
-    // Never started again while it still ran: one call per 4 s, not one per scrape.
-    assert!(
-        slow.calls.load(Ordering::SeqCst) <= 2,
-        "{}",
-        slow.calls.load(Ordering::SeqCst)
-    );
+    // Never started again while it still runs.
+    assert_eq!(slow.calls.load(Ordering::SeqCst), 1);
 
-    // While a scrape waits on its collectors, other requests are answered at once.
-    let waiting = std::thread::spawn(move || scrape(addr, OPENMETRICS));
-    std::thread::sleep(Duration::from_millis(100));
-    let not_found = get(addr, "/elsewhere", "");
-    assert_eq!(not_found.status, 404);
-    assert!(
-        not_found.took < Duration::from_millis(300),
-        "took {:?}",
-        not_found.took
-    );
-    assert_eq!(waiting.join().unwrap().status, 200);
-
-    // `stop()` within its grace (2 s), while the slow collector still sleeps.
-    let _ = std::thread::spawn(move || scrape(addr, OPENMETRICS));
-    std::thread::sleep(Duration::from_millis(100));
+    // `stop()` within its grace (2 s), while a scrape that may wait 30 s waits on a
+    // collector that never answers.
+    registry.register_collector(Arc::new(Slow {
+        calls: AtomicUsize::new(0),
+    }));
+    std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        let _ = stream.write_all(
+            b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Prometheus-Scrape-Timeout-Seconds: 30\r\n\r\n",
+        );
+        let _ = stream.read_to_end(&mut Vec::new());
+    });
+    std::thread::sleep(Duration::from_millis(300));
     let stopping = Instant::now();
     server.stop();
     assert!(
         stopping.elapsed() < Duration::from_secs(3),
         "stop took {:?}",
+        stopping.elapsed()
+    );
+    assert!(
+        stopping.elapsed() >= Duration::from_millis(1500),
+        "stop waited {:?}, not its grace, for the scrape in progress",
         stopping.elapsed()
     );
 }
@@ -314,4 +331,85 @@ fn stderr_has_one_line_per_failure_and_no_backtrace() {
         .any(|l| l.contains("Fails") && l.contains("the database is down")));
     assert!(!stderr.contains("panicked at"), "{stderr}");
     assert!(!stderr.contains("stack backtrace"), "{stderr}");
+}
+
+/// Answers after 3 s.
+struct Late;
+
+impl Collector for Late {
+    fn collect(&self) -> Result<Vec<MetricFamily>, CollectError> {
+        std::thread::sleep(Duration::from_secs(3));
+        let mut late = MetricFamily::new("late_things", "Late.", MetricType::Gauge, &[])?;
+        late.add(&[], SeriesValue::Gauge(1.0))?;
+        Ok(vec![late])
+    }
+}
+
+#[test]
+fn a_client_with_a_longer_timeout_does_not_hold_up_one_with_a_shorter() {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    registry.register_collector(Arc::new(Late));
+    let server = serve(registry, false);
+    let addr = server.local_addr();
+    // A patient client: 30 s.
+    let patient = std::thread::spawn(move || {
+        get(
+            addr,
+            "/metrics",
+            "X-Prometheus-Scrape-Timeout-Seconds: 30\r\n",
+        )
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    // Prometheus with 1 s: answered in time, without the late family, not made to wait
+    // for the patient client's encoding.
+    let prometheus = scrape(addr, "text/plain;version=0.0.4");
+    assert_eq!(prometheus.status, 200, "{}", prometheus.body);
+    assert!(
+        prometheus.took < Duration::from_millis(2500),
+        "took {:?}",
+        prometheus.took
+    );
+    assert!(!prometheus.body.contains("late_things"));
+    let patient = patient.join().unwrap();
+    assert_eq!(patient.status, 200);
+    assert!(patient.body.contains("late_things 1"), "{}", patient.body);
+    server.stop();
+}
+
+/// Answers after 300 ms.
+struct Busy;
+
+impl Collector for Busy {
+    fn collect(&self) -> Result<Vec<MetricFamily>, CollectError> {
+        std::thread::sleep(Duration::from_millis(300));
+        let mut busy = MetricFamily::new("busy_things", "Busy.", MetricType::Gauge, &[])?;
+        busy.add(&[], SeriesValue::Gauge(1.0))?;
+        Ok(vec![busy])
+    }
+}
+
+#[test]
+fn concurrent_scrapes_each_get_a_collector_that_is_only_busy() {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    registry.register_collector(Arc::new(Busy));
+    let scrapes: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let format = [promlink::Format::Text, promlink::Format::OpenMetrics][i % 2];
+                let scrape = promlink::Scrape::new(format).deadline(deadline);
+                let done = if i < 2 {
+                    registry.encode_scrape(&scrape, &mut out)
+                } else {
+                    registry.encode(format, &mut out)
+                };
+                (done.is_ok(), String::from_utf8(out).unwrap())
+            })
+        })
+        .collect();
+    for scrape in scrapes {
+        let (ok, text) = scrape.join().unwrap();
+        assert!(ok && text.contains("busy_things 1"), "{text}");
+    }
 }

@@ -1,8 +1,8 @@
 //! Running the collectors of one scrape. With a deadline, each runs on a thread of its
 //! own, so that a slow one costs only its own families: what has not answered by the
-//! deadline is left out, and is not started again while it still runs.
+//! deadline is left out, and is not started again while that late call still runs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
@@ -10,17 +10,23 @@ use crate::collector::{Collector, MetricFamily};
 use crate::health::{Failure, Reason, Subject};
 use crate::panics;
 
-/// A registered collector, and whether a call of it is still running.
+/// A registered collector, and how many of its calls are late: given up on by a scrape,
+/// still running.
 pub(crate) struct Slot {
     collector: Arc<dyn Collector>,
-    running: AtomicBool,
+    late: AtomicUsize,
 }
+
+/// Where one call on a thread of its own stands.
+const RUNNING: u8 = 0;
+const DONE: u8 = 1;
+const GIVEN_UP: u8 = 2;
 
 impl Slot {
     pub(crate) fn new(collector: Arc<dyn Collector>) -> Arc<Slot> {
         Arc::new(Slot {
             collector,
-            running: AtomicBool::new(false),
+            late: AtomicUsize::new(0),
         })
     }
 
@@ -31,6 +37,15 @@ impl Slot {
             reason,
             detail,
         }
+    }
+
+    /// Whether a call of it that a scrape gave up on still runs: then it is not called
+    /// again (a collector that hangs would take a thread a scrape).
+    fn is_late(&self) -> Option<Failure> {
+        (self.late.load(Ordering::Acquire) > 0).then(|| {
+            let still = "still running since an earlier scrape missed its deadline".to_owned();
+            self.failure(Reason::Timeout, still)
+        })
     }
 
     /// Calls the collector here, catching a panic.
@@ -48,16 +63,19 @@ impl Slot {
 pub(crate) fn gather(
     slots: &[Arc<Slot>],
     deadline: Option<Instant>,
-) -> (Vec<(Option<&Slot>, MetricFamily)>, Vec<Failure>) {
+) -> (Vec<(&Slot, MetricFamily)>, Vec<Failure>) {
     let results = match deadline {
-        None => slots.iter().map(|slot| slot.run()).collect(),
+        None => slots
+            .iter()
+            .map(|slot| slot.is_late().map_or_else(|| slot.run(), Err))
+            .collect(),
         Some(deadline) => gather_by(slots, deadline),
     };
     let mut families = Vec::new();
     let mut failures = Vec::new();
     for (result, slot) in results.into_iter().zip(slots) {
         match result {
-            Ok(collected) => families.extend(collected.into_iter().map(|f| (Some(&**slot), f))),
+            Ok(collected) => families.extend(collected.into_iter().map(|f| (&**slot, f))),
             Err(failure) => failures.push(failure),
         }
     }
@@ -66,28 +84,32 @@ pub(crate) fn gather(
 
 fn gather_by(slots: &[Arc<Slot>], deadline: Instant) -> Vec<Result<Vec<MetricFamily>, Failure>> {
     let mut results: Vec<Option<Result<_, Failure>>> = slots.iter().map(|_| None).collect();
+    let mut calls: Vec<Option<Arc<AtomicU8>>> = slots.iter().map(|_| None).collect();
     let (answers, answered) = mpsc::channel();
     let mut waiting = 0;
     for (index, slot) in slots.iter().enumerate() {
-        if slot.running.swap(true, Ordering::AcqRel) {
-            let still = "still running since an earlier scrape missed its deadline".to_owned();
-            results[index] = Some(Err(slot.failure(Reason::Timeout, still)));
+        if let Some(late) = slot.is_late() {
+            results[index] = Some(Err(late));
             continue;
         }
-        let (slot_here, answers) = (Arc::clone(slot), answers.clone());
+        let call = Arc::new(AtomicU8::new(RUNNING));
+        let (slot_here, call_here, answers) =
+            (Arc::clone(slot), Arc::clone(&call), answers.clone());
         let spawned = std::thread::Builder::new()
             .name("promlink-collect".to_owned())
             .spawn(move || {
                 let result = slot_here.run();
-                slot_here.running.store(false, Ordering::Release);
+                if call_here.swap(DONE, Ordering::AcqRel) == GIVEN_UP {
+                    slot_here.late.fetch_sub(1, Ordering::AcqRel);
+                }
                 let _ = answers.send((index, result));
             });
         if spawned.is_ok() {
+            calls[index] = Some(call);
             waiting += 1;
         } else {
             // No thread to be had: run it here rather than lose it.
             results[index] = Some(slot.run());
-            slot.running.store(false, Ordering::Release);
         }
     }
     while waiting > 0 {
@@ -101,8 +123,20 @@ fn gather_by(slots: &[Arc<Slot>], deadline: Instant) -> Vec<Result<Vec<MetricFam
     results
         .into_iter()
         .zip(slots)
-        .map(|(result, slot)| {
+        .zip(calls)
+        .map(|((result, slot), call)| {
             result.unwrap_or_else(|| {
+                // Late: counted before the call can see it given up, so that the call's
+                // own count down, when it ends, always follows.
+                slot.late.fetch_add(1, Ordering::AcqRel);
+                let given_up = call.is_some_and(|call| {
+                    call.compare_exchange(RUNNING, GIVEN_UP, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                });
+                if !given_up {
+                    // It ended just now, answering no one.
+                    slot.late.fetch_sub(1, Ordering::AcqRel);
+                }
                 let late = "did not answer within the scrape's deadline".to_owned();
                 Err(slot.failure(Reason::Timeout, late))
             })

@@ -81,6 +81,7 @@ impl Health {
         if failures.is_empty() {
             return;
         }
+        let mut lines = Vec::new();
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let mut reported = self.reported.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
@@ -94,12 +95,17 @@ impl Health {
                 .is_none_or(|last| now.duration_since(*last) >= REPORT_INTERVAL);
             if due {
                 reported.insert(key, now);
-                eprintln!(
+                lines.push(format!(
                     "promlink: {} (reported at most once every {} minutes)",
                     failure.describe(),
                     REPORT_INTERVAL.as_secs() / 60
-                );
+                ));
             }
+        }
+        // Written without the locks: a stderr that blocks must not hold up other scrapes.
+        drop((counts, reported));
+        for line in lines {
+            eprintln!("{line}");
         }
     }
 

@@ -18,7 +18,8 @@ thread_local! {
 /// goes to the hook that was installed before (the default one prints it as usual).
 ///
 /// A hook installed later with `std::panic::set_hook` replaces this one: then the
-/// panics are still caught, but printed by that hook.
+/// panics are still caught, but printed by that hook. Built with `panic = "abort"`, a
+/// panic cannot be caught: the previous hook prints it, and the process ends.
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     install_hook();
     let was_quiet = QUIET.replace(true);
@@ -37,12 +38,21 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     })
 }
 
-fn install_hook() {
+/// Puts the quiet hook in front of the one installed now, once for the process. Called
+/// when a registry is made (early, before a user's own hook is likely to change), and
+/// again before each catch in case no registry was made first.
+pub(crate) fn install_hook() {
     static INSTALLED: Once = Once::new();
+    // `take_hook` panics on a thread that is already panicking (a scrape in a `Drop`
+    // during unwinding): then leave the hook as it is; the panic is still caught.
+    if std::thread::panicking() {
+        return;
+    }
     INSTALLED.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            if QUIET.get() {
+            // With `panic = "abort"` nothing is caught: the message is all there is.
+            if QUIET.get() && cfg!(panic = "unwind") {
                 let location = info
                     .location()
                     .map(|l| format!("{}:{}", l.file(), l.line()));

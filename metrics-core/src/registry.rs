@@ -334,7 +334,6 @@ impl std::error::Error for GatherError {}
 ///     "# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total 1.0\n"
 /// );
 /// ```
-#[derive(Default)]
 pub struct Registry {
     entries: RwLock<Entries>,
     collectors: RwLock<Vec<Arc<Slot>>>,
@@ -342,6 +341,19 @@ pub struct Registry {
     startup_errors: Vec<RegistrationError>,
     /// What failed in scrapes: promlink's own families, and stderr.
     health: Health,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        // Early, so that a hook the program installs later wraps ours, not the reverse.
+        crate::panics::install_hook();
+        Registry {
+            entries: RwLock::default(),
+            collectors: RwLock::default(),
+            startup_errors: Vec::new(),
+            health: Health::default(),
+        }
+    }
 }
 
 impl fmt::Debug for Registry {
@@ -624,35 +636,45 @@ impl Registry {
             })
             .collect();
         let slots = read(&self.collectors).clone();
-        let (mut collected, collector_failures) = gather(&slots, scrape.deadline);
+        let (collected, collector_failures) = gather(&slots, scrape.deadline);
         failures.extend(collector_failures);
-        self.health.record(&failures);
-        let own = self.health.families(&self.startup_errors);
-        collected.extend(own.into_iter().map(|family| (None, family)));
-        collected.retain(|(_, family)| scrape.wants(family.name(), family.kind()));
         let entries_guard = read(&self.entries);
-        let mut collected_samples = HashSet::new();
-        let mut clashes = Vec::new();
-        collected.retain(|(slot, family)| {
+        // A collected family whose samples another family writes is left out.
+        let mut samples_taken = HashSet::new();
+        let mut clash = |family: &MetricFamily| {
             let samples: Vec<String> = sample_names(family.name(), family.kind()).collect();
-            let clash = samples
+            let taken = samples
                 .iter()
-                .find(|s| entries_guard.samples.contains_key(*s) || collected_samples.contains(*s));
-            if let Some(sample) = clash {
-                let detail = format!(
-                    "produced `{}`, whose sample `{sample}` another family writes too",
-                    family.name()
-                );
-                if let Some(slot) = slot {
-                    clashes.push(slot.failure(Reason::Conflict, detail));
-                }
-                return false;
+                .find(|s| entries_guard.samples.contains_key(*s) || samples_taken.contains(*s))
+                .cloned();
+            if taken.is_none() {
+                samples_taken.extend(samples);
             }
-            collected_samples.extend(samples);
-            true
-        });
-        let mut collected: Vec<MetricFamily> =
-            collected.into_iter().map(|(_, family)| family).collect();
+            taken
+        };
+        let mut kept = Vec::new();
+        for (slot, family) in collected {
+            if !scrape.wants(family.name(), family.kind()) {
+                continue;
+            }
+            match clash(&family) {
+                None => kept.push(family),
+                Some(sample) => failures.push(slot.failure(
+                    Reason::Conflict,
+                    format!(
+                        "produced `{}`, whose sample `{sample}` another family writes too",
+                        family.name()
+                    ),
+                )),
+            }
+        }
+        self.health.record(&failures);
+        for family in self.health.families(&self.startup_errors) {
+            if scrape.wants(family.name(), family.kind()) && clash(&family).is_none() {
+                kept.push(family);
+            }
+        }
+        let mut collected = kept;
         collected.sort_by(|a, b| a.name().cmp(b.name()));
         // Encode from a snapshot: a callback gauge that touches the registry must not
         // find it locked.
@@ -665,6 +687,7 @@ impl Registry {
         drop(entries_guard);
 
         // Merge the sorted registered groups with the sorted collected families.
+        let mut panics = Vec::new();
         let mut collected = collected.iter().peekable();
         let mut groups = entries.chunk_by(|a, b| a.name() == b.name()).peekable();
         loop {
@@ -683,7 +706,7 @@ impl Registry {
                 let start = out.len();
                 if let Err(panic) = crate::panics::catch(|| encode_group(group, format, out)) {
                     out.truncate(start);
-                    clashes.push(Failure {
+                    panics.push(Failure {
                         subject: Subject::Metric(group[0].name().to_owned()),
                         reason: Reason::Panic,
                         detail: format!("encoding it panicked: {panic}"),
@@ -694,8 +717,8 @@ impl Registry {
         if format == Format::OpenMetrics {
             out.extend_from_slice(b"# EOF\n");
         }
-        self.health.record(&clashes);
-        failures.append(&mut clashes);
+        self.health.record(&panics);
+        failures.append(&mut panics);
         if failures.is_empty() {
             Ok(())
         } else {

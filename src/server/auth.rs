@@ -50,7 +50,13 @@ impl Credentials {
 
     /// A bearer token (`authorization: { credentials: .. }` in Prometheus's scrape
     /// config).
+    ///
+    /// # Panics
+    ///
+    /// When `token` is empty: no client could send it, so the endpoint would be closed to
+    /// all.
     pub fn bearer(token: &str) -> Self {
+        assert!(!token.is_empty(), "a bearer token cannot be empty");
         Credentials {
             scheme: "Bearer",
             expected: token.to_owned(),

@@ -77,7 +77,7 @@ impl<T: ListenAddr + ?Sized> ListenAddr for &T {
 /// connections (attackers cut off at once by a timeout, all coming back) does not drop
 /// a scraper's SYN, which would cost it a second's retransmit. Linux caps it at
 /// `net.core.somaxconn` (4096 by default).
-const ACCEPT_QUEUE: i32 = 4096;
+pub(super) const ACCEPT_QUEUE: i32 = 4096;
 
 /// A listener on the first of `addrs` that binds, as `TcpListener::bind` takes a slice,
 /// with a long accept queue.
@@ -104,6 +104,38 @@ pub(super) fn bind(addrs: &[SocketAddr]) -> io::Result<TcpListener> {
     }
     Err(last_error
         .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to listen on")))
+}
+
+/// File descriptors the process needs beside the server's connections (its own files,
+/// the service's sockets): a margin.
+const OTHER_FILES: u64 = 256;
+
+/// Raises the soft limit of open files to the hard one when it is below what
+/// `connections` need, as Go's runtime does at start for every program (Rust's leaves
+/// the soft limit, often 1024, as it is); says on stderr when even the hard limit is
+/// below.
+pub(super) fn allow_open_files(connections: usize) {
+    #[cfg(unix)]
+    {
+        let needed = u64::try_from(connections)
+            .unwrap_or(u64::MAX)
+            .saturating_add(OTHER_FILES);
+        let Ok((soft, _)) = rlimit::getrlimit(rlimit::Resource::NOFILE) else {
+            return;
+        };
+        if soft >= needed {
+            return;
+        }
+        let raised = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(soft);
+        if raised < needed {
+            eprintln!(
+                "promlink: this process may open {raised} files, fewer than the {connections} \
+                 connections the metrics server may serve need: those beyond it wait"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = connections;
 }
 
 /// The bind error, with the address and, for a Go-style `":9184"`, what to write instead.

@@ -33,7 +33,7 @@ pub use listen::ListenAddr;
 pub use tls::TlsConfig;
 
 use listen::cannot_listen;
-use shared::SharedBodies;
+use shared::{Answer, SharedBodies};
 use write_timeout::WriteTimeout;
 
 /// How the server behaves; [`ServerOptions::default`] suits Prometheus, and keeps
@@ -60,7 +60,8 @@ pub struct ServerOptions {
     /// does). Default 10 s ([`ScrapeOptions::timeout`]).
     pub scrape_timeout: Duration,
     /// Connections served at once; more wait, in the kernel's accept queue, for one to
-    /// end. Default 2048 (the process's limit of open files must allow as many).
+    /// end. Default 2048. When the process's soft limit of open files is below what they
+    /// need, the server raises it to the hard limit at start, as Go's runtime does.
     pub max_connections: usize,
     /// How long a client may take to send a request's headers, including the wait on an
     /// idle kept-alive connection. Default 10 s.
@@ -70,7 +71,8 @@ pub struct ServerOptions {
     pub write_timeout: Duration,
     /// The longest a connection lives. Default 5 minutes.
     pub connection_timeout: Duration,
-    /// The largest request head accepted. Default 16 KiB.
+    /// The largest request head accepted (at least 8 KiB, hyper's smallest buffer).
+    /// Default 16 KiB.
     pub max_header_bytes: usize,
     /// How long [`MetricsServer::stop`] lets the requests already received finish.
     /// Default 5 s.
@@ -199,6 +201,7 @@ pub fn start_http_server_with(
         bodies: Arc::default(),
     });
     // Bound here, so that an address in use is an error to the caller, not to the thread.
+    listen::allow_open_files(state.options.max_connections);
     let listener = addr
         .socket_addrs()
         .and_then(|addrs| listen::bind(&addrs))
@@ -247,7 +250,8 @@ async fn serve(listener: TcpListener, state: Arc<State>, stopped: oneshot::Recei
     };
     tokio::pin!(stopped);
     let options = &state.options;
-    let max_connections = options.max_connections.max(1);
+    // The semaphore's own bound is far beyond any count of sockets.
+    let max_connections = options.max_connections.clamp(1, Semaphore::MAX_PERMITS / 2);
     let permits = Arc::new(Semaphore::new(max_connections));
     let (closing, closing_signal) = watch::channel(false);
     loop {
@@ -278,7 +282,9 @@ async fn serve(listener: TcpListener, state: Arc<State>, stopped: oneshot::Recei
     // (Beyond `max_connections`: the kernel bounds its queue.)
     let mut drained = 0;
     if let Ok(listener) = listener.into_std() {
-        for stream in accepted_already(&listener) {
+        // As many as the kernel's queue holds, not those that keep coming.
+        let queued = usize::try_from(listen::ACCEPT_QUEUE).unwrap_or(0);
+        for stream in accepted_already(&listener).take(queued) {
             permits.add_permits(1);
             let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
                 break;
@@ -393,10 +399,13 @@ async fn respond(state: &State, request: &Request<hyper::body::Incoming>) -> Res
     };
     let answer = state.bodies.answer(options.registry, &scrape);
     match tokio::time::timeout(scrape.timeout, answer).await {
-        Ok(Some(held)) => scrape.response(&held.encoded, Full::new(held.body())),
-        Ok(None) => {
-            let message = "An error has occurred while gathering metrics.\n";
-            full(plain(StatusCode::INTERNAL_SERVER_ERROR, message, None))
+        Ok(Answer::Body(held)) => {
+            let length = held.encoded.body.len();
+            scrape.response(&held.encoded, length, Full::new(held.body()))
+        }
+        Ok(Answer::Unavailable) => {
+            let message = "the metrics are not available now; try again\n";
+            full(plain(StatusCode::SERVICE_UNAVAILABLE, message, None))
         }
         Err(_) => {
             let message = "the metrics were not ready within the scrape's timeout\n";

@@ -5,7 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -114,13 +114,24 @@ impl TlsConfig {
     }
 }
 
+/// How often the files are looked at for a change.
+const RECHECK: Duration = Duration::from_secs(1);
+
 /// When each file last changed and its length, `None` for one that cannot be read.
 type Stamps = Vec<Option<(SystemTime, u64)>>;
 
 /// The configuration in use, re-read when its files change.
 pub(super) struct Certificates {
     files: TlsConfig,
-    current: Mutex<(Stamps, Arc<ServerConfig>)>,
+    current: Mutex<Current>,
+}
+
+struct Current {
+    config: Arc<ServerConfig>,
+    stamps: Stamps,
+    /// When the files were last looked at: at most once a second, so that a flood of
+    /// handshakes does not make as many `stat` calls.
+    checked: Instant,
 }
 
 impl Certificates {
@@ -130,23 +141,31 @@ impl Certificates {
         let config = files.load()?;
         Ok(Certificates {
             files,
-            current: Mutex::new((stamps, config)),
+            current: Mutex::new(Current {
+                config,
+                stamps,
+                checked: Instant::now(),
+            }),
         })
     }
 
     /// The configuration for a new connection: the files' as they are now.
     pub(super) fn config(&self) -> Arc<ServerConfig> {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        if current.checked.elapsed() < RECHECK {
+            return Arc::clone(&current.config);
+        }
+        current.checked = Instant::now();
         let stamps = self.files.stamps();
-        if stamps != current.0 {
+        if stamps != current.stamps {
             // Tried once per change: a half-written file gets another chance when it
             // changes again.
             match self.files.load() {
-                Ok(config) => current.1 = config,
+                Ok(config) => current.config = config,
                 Err(e) => eprintln!("{e} (the previous certificate stays in use)"),
             }
-            current.0 = stamps;
+            current.stamps = stamps;
         }
-        Arc::clone(&current.1)
+        Arc::clone(&current.config)
     }
 }
