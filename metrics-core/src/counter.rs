@@ -12,6 +12,13 @@ use crate::metric::Series;
 /// Integer increments are one relaxed atomic add; fractional ones add to a separate
 /// float cell with a compare-and-swap loop, so integer counts stay exact at any size.
 ///
+/// The integer count saturates: once it reaches `u64::MAX` (18446744073709551615) it
+/// stays there, since a count that wrapped to a small number would read as a counter
+/// reset to Prometheus and `rate()` would count a huge jump. (A scrape in the instant
+/// between the increment that crosses the top and its correction may still read the
+/// wrapped count: the correction follows the add rather than lock it out, to keep `inc`
+/// one atomic add.) Fractions add up as floats, which grow to infinity and never wrap.
+///
 /// ```
 /// use promlink_core::Counter;
 /// static JOBS: Counter = Counter::new();
@@ -101,6 +108,9 @@ const STRIPES: usize = 16;
 /// adds the lines up. Each line is 128 bytes (2 KiB in all), so keep it for the few hot
 /// counters that need it; `declare_metrics!` makes one with `#[metric(sharded)]`.
 ///
+/// The integer count saturates at `u64::MAX` as a [`Counter`]'s does: each line on its
+/// own, and their total.
+///
 /// ```
 /// use promlink_core::ShardedCounter;
 /// static REQUESTS: ShardedCounter = ShardedCounter::new();
@@ -144,9 +154,29 @@ impl ShardedCounter {
     }
 
     fn int_total(&self) -> u64 {
+        // Saturating: lines that each stay below the top may add up past it.
         self.stripes.iter().fold(0_u64, |sum, stripe| {
-            sum.wrapping_add(stripe.0.load(Relaxed))
+            sum.saturating_add(stripe.0.load(Relaxed))
         })
+    }
+}
+
+/// Puts back at the top an integer cell that an add took past it. Every value the cell
+/// has held since that add is a wrapped one, as counts only grow, so storing the top
+/// corrects them all; adds that wrap it again meanwhile store the same.
+#[cold]
+#[inline(never)]
+fn saturate(cell: &AtomicU64) {
+    cell.store(u64::MAX, Relaxed);
+}
+
+/// Adds `amount` to an integer cell, saturating at `u64::MAX`: one atomic add, then a
+/// correction on the rare path where the add wrapped.
+#[inline]
+fn add_saturating(cell: &AtomicU64, amount: u64) {
+    let before = cell.fetch_add(amount, Relaxed);
+    if before.checked_add(amount).is_none() {
+        saturate(cell);
     }
 }
 
@@ -163,19 +193,23 @@ pub(crate) fn add_f64(cell: &AtomicU64, amount: f64) {
 macro_rules! counter_api {
     ($($counter:ident),+) => {$(
         impl $counter {
-            /// Adds one.
+            /// Adds one. At `u64::MAX` the count stays there: it never wraps.
             #[inline]
             pub fn inc(&self) {
-                self.int_cell().fetch_add(1, Relaxed);
+                add_saturating(self.int_cell(), 1);
             }
 
-            /// Adds an integer amount.
+            /// Adds an integer amount. The count stops at `u64::MAX` rather than wrap:
+            ///
+            #[doc = concat!("```\nlet c = promlink_core::", stringify!($counter), "::new();\nc.inc_by_u64(u64::MAX);\nc.inc();\nassert_eq!(c.get(), u64::MAX as f64);\n```")]
             #[inline]
             pub fn inc_by_u64(&self, amount: u64) {
-                self.int_cell().fetch_add(amount, Relaxed);
+                add_saturating(self.int_cell(), amount);
             }
 
-            /// Adds `amount`.
+            /// Adds `amount`. An integral `amount` below 2^53 counts as
+            /// [`inc_by_u64`](Self::inc_by_u64) does, saturating at `u64::MAX`; others add
+            /// up as floats, which never wrap.
             ///
             /// # Panics
             ///
@@ -192,7 +226,8 @@ macro_rules! counter_api {
                 }
             }
 
-            /// Adds `amount`, or returns an error when it is negative or NaN.
+            /// Adds `amount` as [`inc_by`](Self::inc_by) does, or returns an error when it
+            /// is negative or NaN.
             ///
             /// # Errors
             ///
@@ -254,6 +289,75 @@ mod tests {
         let c = Counter::new();
         c.inc_by_u64(u64::MAX - 1);
         c.inc();
+        assert_eq!(c.value(), Value::Int(u64::MAX));
+    }
+
+    /// The `_total` line of `counter` as a registry exports it, in both formats.
+    fn exported(counter: &'static dyn crate::Collect) -> [String; 2] {
+        let registry = crate::Registry::new();
+        registry.register_static(counter).unwrap();
+        [crate::Format::Text, crate::Format::OpenMetrics].map(|format| {
+            let text = registry.encode_to_string(format);
+            text.lines()
+                .find(|line| line.starts_with("top_total "))
+                .unwrap_or_else(|| panic!("no top_total in {text}"))
+                .to_owned()
+        })
+    }
+
+    #[test]
+    fn counts_stop_at_the_top_instead_of_wrapping() {
+        static TOP: crate::Metric<Counter> =
+            crate::Metric::new("top_total", "Top.", Counter::new());
+        TOP.inc_by_u64(u64::MAX);
+        TOP.inc();
+        let top = "top_total 18446744073709551615.0";
+        assert_eq!(exported(&TOP), [top, top]);
+        TOP.inc();
+        TOP.inc_by_u64(u64::MAX);
+        TOP.inc_by(3.0);
+        TOP.inc_by_u64(0);
+        assert_eq!(TOP.value(), Value::Int(u64::MAX));
+        assert_eq!(exported(&TOP), [top, top]);
+    }
+
+    #[test]
+    fn every_add_that_crosses_the_top_stops_there() {
+        for (start, amount) in [
+            (u64::MAX - 1, 2),
+            (u64::MAX - 5, 6),
+            (1, u64::MAX),
+            (1 << 63, 1 << 63),
+        ] {
+            let c = Counter::new();
+            c.inc_by_u64(start);
+            c.inc_by_u64(amount);
+            assert_eq!(c.value(), Value::Int(u64::MAX), "{start} + {amount}");
+        }
+    }
+
+    #[test]
+    fn threads_incrementing_at_the_top_leave_it_there() {
+        let c = Counter::new();
+        c.inc_by_u64(u64::MAX - 100);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| (0..10_000).for_each(|_| c.inc()));
+            }
+        });
+        assert_eq!(c.value(), Value::Int(u64::MAX));
+    }
+
+    #[test]
+    fn sharded_counts_stop_at_the_top_line_by_line_and_in_total() {
+        let c = ShardedCounter::new();
+        c.inc_by_u64(u64::MAX);
+        c.inc();
+        assert_eq!(c.value(), Value::Int(u64::MAX));
+        // Two lines, each below the top, whose total is past it.
+        let c = ShardedCounter::new();
+        c.stripes[0].0.store(1 << 63, Relaxed);
+        c.stripes[1].0.store(1 << 63, Relaxed);
         assert_eq!(c.value(), Value::Int(u64::MAX));
     }
 

@@ -458,7 +458,9 @@ impl<const N: usize> Slot<N> {
             self.release();
             return false;
         }
-        // Plain loads and stores: no one else writes while the slot is taken.
+        // Plain loads and stores: no one else writes while the slot is taken. Unlike a
+        // counter's, these counts need no saturation: they grow by one an observation,
+        // and 2^64 observations would take centuries at one a nanosecond.
         let bucket = self.buckets.get(index).unwrap_or(&self.overflow);
         bucket.store(bucket.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         let sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed)) + value;

@@ -3,6 +3,7 @@
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
@@ -28,6 +29,10 @@ struct Children<M> {
     map: ChildMap<M>,
     /// The family as each thread's recently used children know it.
     recent: Identity,
+    /// How many children have been numbered: the next child in the map gets this number.
+    /// A scrape lists only the children numbered before it began, so that it never lists
+    /// a label set twice (the reason is in `encode_metric`).
+    numbered: AtomicU64,
 }
 
 impl<M> Children<M> {
@@ -54,6 +59,9 @@ impl<M> Children<M> {
 /// either way the values are compared whole, so two label sets never share a child. A
 /// [`Child`] handle may be kept to skip the lookup.
 ///
+/// A scrape lists each label set at most once, whatever children are removed and created
+/// again meanwhile; a child created while a scrape runs is listed from the next one.
+///
 /// ```
 /// use promlink_core::{Counter, Family, Metric};
 ///
@@ -78,6 +86,23 @@ struct ChildInner<M> {
     /// them with the label names, which every child would otherwise repeat.
     values: Box<[u8]>,
     created: f64,
+    /// The child's place in the order children entered the map ([`Children::numbered`]),
+    /// or [`UNNUMBERED`] until its creator has numbered it, just after putting it there.
+    number: AtomicU64,
+}
+
+/// The number of a child not yet numbered: no scrape lists it.
+const UNNUMBERED: u64 = u64::MAX;
+
+impl<M> ChildInner<M> {
+    fn new(metric: M, values: Box<[u8]>, created: f64) -> Self {
+        ChildInner {
+            metric,
+            values,
+            created,
+            number: AtomicU64::new(UNNUMBERED),
+        }
+    }
 }
 
 /// A family's label names as a scrape writes them before each value: `name="`, then
@@ -237,6 +262,7 @@ impl<M: Series, const N: usize> Family<M, N> {
                 .hasher(ValueHasher::new())
                 .build(),
             recent: Identity::new(),
+            numbered: AtomicU64::new(0),
         })
     }
 
@@ -317,11 +343,11 @@ impl<M: Series, const N: usize> Family<M, N> {
 
     #[cold]
     fn insert(&self, children: &Children<M>, query: &Query<'_, N>) -> Child<M> {
-        let fresh = Arc::new(ChildInner {
-            metric: self.prototype.new_series(),
-            values: pack(query.0),
-            created: crate::time::unix_time(),
-        });
+        let fresh = Arc::new(ChildInner::new(
+            self.prototype.new_series(),
+            pack(query.0),
+            crate::time::unix_time(),
+        ));
         let map = children.map.pin();
         loop {
             if let Some((key, ())) = map.get_key_value(query) {
@@ -332,6 +358,11 @@ impl<M: Series, const N: usize> Family<M, N> {
             // Another thread may insert the same label set meanwhile: then its child is
             // the one, found above on the next turn.
             if map.try_insert(ChildKey(Arc::clone(&fresh)), ()).is_ok() {
+                // Numbered only now that it is in the map, having seen there the removal
+                // of any child it replaces: `Release`, so that a scrape that counts it
+                // among the numbered sees that removal too.
+                let number = children.numbered.fetch_add(1, Ordering::Release);
+                fresh.number.store(number, Ordering::Relaxed);
                 return Child { inner: fresh };
             }
         }
@@ -387,10 +418,22 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
         let Some(children) = self.children.get() else {
             return;
         };
+        // Why a scrape lists only the children numbered before it began: the map never
+        // reuses a slot, so a child created again after a removal lands in a further slot
+        // of its key's probe sequence, and a scrape that listed the removed child in the
+        // first slot could meet the new one there too. A child numbered before this load
+        // was numbered after its creator, on the way to its slot, saw the removal of the
+        // child it replaces; the load is `Acquire`, so this scrape sees that removal as
+        // well and never lists the removed child. The children skipped were created
+        // during the scrape (or are being numbered): the next scrape lists them.
+        let numbered = children.numbered.load(Ordering::Acquire);
         let shared = self.prototype.shared();
         let pieces = LabelPieces::new(&self.label_names);
         let mut labels = Vec::new();
         for ChildKey(child) in children.map.pin().keys() {
+            if child.number.load(Ordering::Relaxed) >= numbered {
+                continue;
+            }
             labels.clear();
             pieces.render(child, &mut labels);
             child
@@ -691,11 +734,11 @@ mod tests {
             state.unmasked()
         };
         let values: [&[u8]; 3] = [b"GET", b"/api/orders", b"200"];
-        let child = ChildKey(Arc::new(ChildInner {
-            metric: Counter::new(),
-            values: key::pack(&values),
-            created: 0.0,
-        }));
+        let child = ChildKey(Arc::new(ChildInner::new(
+            Counter::new(),
+            key::pack(&values),
+            0.0,
+        )));
         let of_child = hash(&|state| child.hash(state));
         assert_eq!(of_child, hash(&|state| Query(&values).hash(state)));
         let other: [&[u8]; 3] = [b"GET", b"/api/order", b"s200"];

@@ -373,11 +373,7 @@ mod tests {
             let family = Identity::new();
             let values: [&[u8]; 2] = [b"GET", b"200"];
             let key = family.key(&values);
-            let child = Arc::new(ChildInner {
-                metric,
-                values: Box::new([]),
-                created: 0.0,
-            });
+            let child = Arc::new(ChildInner::new(metric, Box::new([]), 0.0));
             family.offer(&key, family.generation(), &child);
             family.offer(&key, family.generation(), &child);
             let hit =
