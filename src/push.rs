@@ -10,11 +10,11 @@
 
 use core::fmt;
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 
-use crate::{is_label_name, Format, GatherError, Registry};
+use crate::{is_label_name, Format, GatherError, Registry, Scrape};
 
 /// How long a push may take, connecting included, unless [`Pusher::timeout`] says
 /// otherwise: 30 seconds (Python's client has none by default).
@@ -195,8 +195,11 @@ impl Pusher {
         let body = match registry {
             Some(registry) => {
                 let mut body = Vec::new();
+                // Collectors get the push's timeout too: one that hangs fails the push
+                // rather than block it.
+                let scrape = Scrape::new(Format::Text).deadline(Instant::now() + self.timeout);
                 registry
-                    .encode(Format::Text, &mut body)
+                    .encode_scrape(&scrape, &mut body)
                     .map_err(PushError::Gather)?;
                 Some(body)
             }

@@ -194,11 +194,8 @@ fn failing_collectors_cost_only_their_own_families() {
     for round in 1..=3 {
         let text = scrape(addr, "text/plain;version=0.0.4");
         assert_eq!(text.status, 200, "{}", text.body);
-        assert!(
-            text.took < Duration::from_millis(2500),
-            "took {:?}",
-            text.took
-        );
+        // Within Prometheus's own 1 s.
+        assert!(text.took < Duration::from_secs(1), "took {:?}", text.took);
         assert_eq!(
             sample(&text.body, r#"requests_total{code="200"}"#),
             Some(3.0)
@@ -233,7 +230,7 @@ fn failing_collectors_cost_only_their_own_families() {
             text.took, om.took
         );
         assert_eq!(om.status, 200);
-        assert!(om.took < Duration::from_millis(2500), "took {:?}", om.took);
+        assert!(om.took < Duration::from_secs(1), "took {:?}", om.took);
         let families = python_families("openmetrics", &om.body);
         for (name, kind) in [
             ("requests", "counter"),
@@ -365,7 +362,7 @@ fn a_client_with_a_longer_timeout_does_not_hold_up_one_with_a_shorter() {
     let prometheus = scrape(addr, "text/plain;version=0.0.4");
     assert_eq!(prometheus.status, 200, "{}", prometheus.body);
     assert!(
-        prometheus.took < Duration::from_millis(2500),
+        prometheus.took < Duration::from_secs(1),
         "took {:?}",
         prometheus.took
     );
@@ -412,4 +409,46 @@ fn concurrent_scrapes_each_get_a_collector_that_is_only_busy() {
         let (ok, text) = scrape.join().unwrap();
         assert!(ok && text.contains("busy_things 1"), "{text}");
     }
+}
+
+fn broken_reading() -> f64 {
+    panic!("the sensor is gone: secret internal detail")
+}
+
+#[test]
+fn a_panicking_callback_gauge_costs_only_its_family() {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let broken = Arc::new(Metric::new(
+        "sensor_celsius",
+        "A sensor.",
+        promlink::CallbackGauge::new(broken_reading),
+    ));
+    registry.register(broken).unwrap();
+    let temperature = Arc::new(Metric::new("temperature", "Temperature.", Gauge::new()));
+    registry.register(temperature.clone()).unwrap();
+    temperature.set(21.5);
+    let server = serve(registry, false);
+    let addr = server.local_addr();
+    let first = scrape(addr, "text/plain;version=0.0.4");
+    assert_eq!(first.status, 200);
+    assert_eq!(sample(&first.body, "temperature"), Some(21.5));
+    assert!(!first.body.contains("sensor_celsius"), "{}", first.body);
+    assert!(!first.body.contains("secret"), "{}", first.body);
+    promtool_accepts(first.body.as_bytes());
+    // Counted while encoding, so shown from the next scrape on.
+    let second = scrape(addr, OPENMETRICS);
+    assert_eq!(second.status, 200);
+    assert_eq!(
+        sample(
+            &second.body,
+            r#"promlink_metric_failures_total{metric="sensor_celsius",reason="panic"}"#
+        ),
+        Some(1.0),
+        "{}",
+        second.body
+    );
+    let families = python_families("openmetrics", &second.body);
+    assert!(families.contains_key("temperature"), "{families:?}");
+    assert!(!families.contains_key("sensor_celsius"), "{families:?}");
+    server.stop();
 }

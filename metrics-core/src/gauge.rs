@@ -125,6 +125,11 @@ impl Series for Gauge {
 
 /// A gauge whose value a function computes at each scrape (Python's `set_function`).
 ///
+/// The function runs while the scrape is encoded, with no deadline: keep it quick (read
+/// a value, do not wait on I/O; a [`Collector`](crate::Collector) is the place for slow
+/// work, which gets the scrape's deadline). A panic in it costs its own family only, and
+/// is counted in `promlink_metric_failures_total`.
+///
 /// ```
 /// use promlink_core::CallbackGauge;
 /// fn queue_depth() -> f64 { 7.0 }
