@@ -88,7 +88,7 @@ pub use server::{
 ///     crate = path::to::promlink;                    // optional, first: a re-export
 ///
 ///     /// HELP text (required: promtool rejects metrics without it).
-///     #[metric(name = "..", help = "..", unit = "..", const_labels(k = "v", ..), sharded)]
+///     #[metric(name = "..", help = "..", unit = "..", const_labels(k = "v", ..), max_series = N, sharded)]
 ///     pub counter   NAME_TOTAL { label: Type, #[unbounded] other: Type, .. };
 ///     pub gauge     NAME { label: Type, .. };
 ///     pub histogram NAME_SECONDS { label: Type, .. } buckets [0.1, 0.5, 1.0];
@@ -108,7 +108,13 @@ pub use server::{
 ///   Floats and bytes are refused (every float would be a series). A metric whose labels
 ///   are all `bool`s or enums keeps its children in a dense array, every combination
 ///   exported at 0. Names that look like per-user identity (`user_id`, `email`, `*_id`,
-///   `*_token`, `ip`) are refused unless marked `#[unbounded]`.
+///   `*_token`, `ip`) are refused unless marked `#[unbounded]` or capped with
+///   `max_series`.
+/// - **A cardinality limit**: a family holds at most [`DEFAULT_MAX_SERIES`] label sets
+///   (`#[metric(max_series = N)]` sets it; below the combinations of its enum and bool
+///   labels, a compile error). Past it, and for a value over [`MAX_LABEL_VALUE_BYTES`],
+///   new label sets are counted in one series whose values are all [`OVERFLOW_VALUE`],
+///   `promlink_series_refused_total{metric}` counts them, and stderr says so once.
 /// - **Constant labels**, the same on every series: `#[metric(const_labels(service =
 ///   "orders"))]`; they may not repeat a variable label.
 /// - **Buckets**: number literals, checked by the macro (finite, increasing, not negative

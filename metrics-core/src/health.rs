@@ -3,7 +3,7 @@
 //! and one line on stderr per distinct failure per [`REPORT_INTERVAL`], never a
 //! backtrace per scrape.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,8 @@ impl Failure {
 pub(crate) struct Health {
     counts: Mutex<BTreeMap<(Subject, Reason), u64>>,
     reported: Mutex<HashMap<(Subject, Reason), Instant>>,
+    /// The families that have been said on stderr to have reached their limit.
+    limited: Mutex<HashSet<String>>,
 }
 
 impl Health {
@@ -109,9 +111,30 @@ impl Health {
         }
     }
 
+    /// Says on stderr, once per family, that a family in `refused` (name and lookups
+    /// refused) reached its cardinality limit.
+    pub(crate) fn warn_limited(&self, refused: &BTreeMap<&str, u64>) {
+        let mut limited = self.limited.lock().unwrap_or_else(PoisonError::into_inner);
+        let new: Vec<&str> = (refused.keys().copied())
+            .filter(|name| limited.insert((*name).to_owned()))
+            .collect();
+        drop(limited);
+        for name in new {
+            eprintln!(
+                "promlink: metric `{name}` reached its limit of label sets: new ones are \
+                 counted in its series whose label values are \"{}\" (said once)",
+                crate::OVERFLOW_VALUE
+            );
+        }
+    }
+
     /// promlink's own families, those that have a series: failures by collector and by
-    /// metric, and the definitions left out by name.
-    pub(crate) fn families(&self, conflicts: &[RegistrationError]) -> Vec<MetricFamily> {
+    /// metric, the definitions left out by name, and the lookups refused by family.
+    pub(crate) fn families(
+        &self,
+        conflicts: &[RegistrationError],
+        refused: &BTreeMap<&str, u64>,
+    ) -> Vec<MetricFamily> {
         let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         let by = |wanted: fn(&Subject) -> Option<&String>| {
             counts.iter().filter_map(move |((subject, reason), n)| {
@@ -152,6 +175,19 @@ impl Health {
             })
             .collect(),
         );
+        if !refused.is_empty() {
+            if let Ok(mut family) = MetricFamily::new(
+                "promlink_series_refused_total",
+                "Lookups of new label sets that a family's cardinality limit (or a label value's length) refused, by metric: they were counted in its overflow series.",
+                MetricType::Counter,
+                &["metric"],
+            ) {
+                for (name, n) in refused {
+                    let _ = family.add(&[name], SeriesValue::Counter(count_as_float(*n)));
+                }
+                families.push(family);
+            }
+        }
         if !conflicts.is_empty() {
             let mut left_out: BTreeMap<&str, u64> = BTreeMap::new();
             for conflict in conflicts {

@@ -47,6 +47,11 @@ pub trait EncodeMetric: crate::sealed::Sealed + Send + Sync {
 
     /// Writes every series.
     fn encode_metric(&self, enc: &mut SeriesEncoder<'_>);
+
+    /// How many lookups of new label sets were refused, past the cardinality limit.
+    fn refused_series(&self) -> u64 {
+        0
+    }
 }
 
 impl<S: Series> EncodeMetric for S {
@@ -76,6 +81,9 @@ pub trait Collect: crate::sealed::Sealed + Send + Sync {
 
     /// Writes every series of this metric.
     fn encode(&self, enc: &mut SeriesEncoder<'_>);
+
+    /// How many lookups of new label sets were refused, past the cardinality limit.
+    fn refused_series(&self) -> u64;
 }
 
 /// A metric with its descriptor: the unit of registration.
@@ -155,5 +163,9 @@ impl<M: EncodeMetric> Collect for Metric<M> {
 
     fn encode(&self, enc: &mut SeriesEncoder<'_>) {
         self.metric.encode_metric(enc);
+    }
+
+    fn refused_series(&self) -> u64 {
+        self.metric.refused_series()
     }
 }

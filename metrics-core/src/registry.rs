@@ -2,7 +2,7 @@
 //! at run time; and the conflicts between them.
 
 use core::fmt;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
@@ -377,6 +377,18 @@ struct Entries {
 }
 
 impl Entries {
+    /// The lookups refused past their cardinality limit, by family (those with any).
+    fn refused(&self) -> BTreeMap<&'static str, u64> {
+        let mut refused = BTreeMap::new();
+        for entry in &self.list {
+            let n = entry.metric().refused_series();
+            if n > 0 {
+                *refused.entry(entry.name()).or_default() += n;
+            }
+        }
+        refused
+    }
+
     fn group(&self, name: &str) -> core::ops::Range<usize> {
         let start = self.list.partition_point(|e| e.name() < name);
         let len = self.list[start..]
@@ -669,7 +681,9 @@ impl Registry {
             }
         }
         self.health.record(&failures);
-        for family in self.health.families(&self.startup_errors) {
+        let refused = entries_guard.refused();
+        self.health.warn_limited(&refused);
+        for family in self.health.families(&self.startup_errors, &refused) {
             if scrape.wants(family.name(), family.kind()) && clash(&family).is_none() {
                 kept.push(family);
             }

@@ -15,6 +15,9 @@ pub enum Method {
 declare_metrics! {
     /// Total HTTP requests.
     pub counter HTTP_REQUESTS_TOTAL { method: Method, endpoint: &str, status: u16 };
+    /// Logins by user, at most 500 of them (2 methods fit well within).
+    #[metric(max_series = 500)]
+    pub counter LOGINS_TOTAL { method: Method, user: String };
     /// Requests by method and success: both fixed, so a dense family.
     pub counter OUTCOMES_TOTAL { method: Method, ok: bool };
     /// Current active connections.

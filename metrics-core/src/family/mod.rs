@@ -14,9 +14,13 @@ use crate::metric::{EncodeMetric, Series};
 
 mod by_name;
 mod key;
+mod limit;
 mod recent;
 
 pub use by_name::{InFlightLabels, LabelledFamily, RequestLabels};
+pub use limit::{DEFAULT_MAX_SERIES, MAX_LABEL_VALUE_BYTES, OVERFLOW_VALUE};
+
+use limit::Overflow;
 
 use key::{pack, packs, unpack, ValueHasher};
 use recent::{Identity, Remembered};
@@ -33,6 +37,8 @@ struct Children<M> {
     /// A scrape lists only the children numbered before it began, so that it never lists
     /// a label set twice (the reason is in `encode_metric`).
     numbered: AtomicU64,
+    /// Where label sets past the limit go.
+    overflow: Overflow<M>,
 }
 
 impl<M> Children<M> {
@@ -62,6 +68,13 @@ impl<M> Children<M> {
 /// A scrape lists each label set at most once, whatever children are removed and created
 /// again meanwhile; a child created while a scrape runs is listed from the next one.
 ///
+/// A family holds at most [`DEFAULT_MAX_SERIES`] label sets unless
+/// [`with_max_series`](Self::with_max_series) says otherwise. Past that, and for a label
+/// value over [`MAX_LABEL_VALUE_BYTES`], a new label set is counted in one overflow series
+/// whose label values are all [`OVERFLOW_VALUE`], so that sums stay right; the registry
+/// counts the refused lookups in `promlink_series_refused_total{metric}` and says so on
+/// stderr once per family.
+///
 /// ```
 /// use promlink_core::{Counter, Family, Metric};
 ///
@@ -77,6 +90,7 @@ impl<M> Children<M> {
 pub struct Family<M: Series, const N: usize> {
     label_names: [&'static str; N],
     prototype: M,
+    max_series: usize,
     children: OnceLock<Children<M>>,
 }
 
@@ -247,8 +261,46 @@ impl<M: Series, const N: usize> Family<M, N> {
         Family {
             label_names,
             prototype,
+            max_series: DEFAULT_MAX_SERIES,
             children: OnceLock::new(),
         }
+    }
+
+    /// At most `max_series` label sets (instead of [`DEFAULT_MAX_SERIES`]); the others
+    /// are counted in the overflow series.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use promlink_core::{Counter, Family, Format, Metric, Registry};
+    ///
+    /// let logins = Arc::new(Metric::new(
+    ///     "logins_total",
+    ///     "Logins.",
+    ///     Family::new(["user"], Counter::new()).with_max_series(2),
+    /// ));
+    /// let registry = Registry::new();
+    /// registry.register(logins.clone()).unwrap();
+    /// for user in ["ann", "bob", "cy", "dee"] {
+    ///     logins.labels([user]).inc();
+    /// }
+    /// assert_eq!(logins.len(), 2);
+    /// let text = registry.encode_to_string(Format::Text);
+    /// assert!(text.contains("logins_total{user=\"__overflow__\"} 2.0\n"), "{text}");
+    /// assert!(text.contains("promlink_series_refused_total{metric=\"logins\"} 2.0\n"), "{text}");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `max_series` is 0; in a `static`, at compile time.
+    #[must_use]
+    #[track_caller]
+    pub const fn with_max_series(mut self, max_series: usize) -> Self {
+        assert!(
+            max_series > 0,
+            "a family needs room for one label set at least"
+        );
+        self.max_series = max_series;
+        self
     }
 
     /// The label names, in the order values are given.
@@ -263,6 +315,7 @@ impl<M: Series, const N: usize> Family<M, N> {
                 .build(),
             recent: Identity::new(),
             numbered: AtomicU64::new(0),
+            overflow: Overflow::new(),
         })
     }
 
@@ -337,12 +390,26 @@ impl<M: Series, const N: usize> Family<M, N> {
         }
         drop(map);
         let child = self.insert(children, &query).inner;
-        children.recent.offer(key, generation, &child);
+        // Not the overflow series: it would take a slot for values it does not have.
+        if !children.overflow.is(&child) {
+            children.recent.offer(key, generation, &child);
+        }
         then(&child)
     }
 
     #[cold]
     fn insert(&self, children: &Children<M>, query: &Query<'_, N>) -> Child<M> {
+        if !Overflow::<M>::admits(self.max_series, children.map.len(), query.0) {
+            let overflow = children.overflow.refuse(|| {
+                let values = [OVERFLOW_VALUE.as_bytes(); N];
+                ChildInner::new(
+                    self.prototype.new_series(),
+                    pack(&values),
+                    crate::time::unix_time(),
+                )
+            });
+            return Child { inner: overflow };
+        }
         let fresh = Arc::new(ChildInner::new(
             self.prototype.new_series(),
             pack(query.0),
@@ -384,6 +451,7 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn clear(&self) {
         if let Some(children) = self.children.get() {
             children.forget(|map| map.pin().clear());
+            children.overflow.clear();
         }
     }
 
@@ -440,6 +508,19 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
                 .metric
                 .encode_series(&shared, enc, &labels, child.created);
         }
+        if let Some(overflow) = children.overflow.series() {
+            labels.clear();
+            pieces.render(&overflow, &mut labels);
+            overflow
+                .metric
+                .encode_series(&shared, enc, &labels, overflow.created);
+        }
+    }
+
+    fn refused_series(&self) -> u64 {
+        self.children
+            .get()
+            .map_or(0, |children| children.overflow.refused())
     }
 }
 

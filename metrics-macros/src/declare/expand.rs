@@ -201,6 +201,7 @@ fn labelled(
     } else {
         quote!((#(#idents,)*))
     };
+    let (limited, limit_check) = max_series(decl, &types, dense, placeholders, p);
     let (metric_type, family_new, child_type) = if dense {
         // Spanned on the first label type: a type that is not fixed-cardinality is
         // reported there.
@@ -215,7 +216,7 @@ fn labelled(
     } else {
         (
             quote!(#p::Metric<#p::Family<#series_type, #n>>),
-            quote!(#p::Family::new([#(#label_names),*], #series_new)),
+            quote!(#p::Family::new([#(#label_names),*], #series_new) #limited),
             quote!(#p::Child<#series_type>),
         )
     };
@@ -245,6 +246,7 @@ fn labelled(
         #reference
         #vis static #ident: #wrapper = #init;
         #registration
+        #limit_check
 
         #[doc = #doc_type]
         #[derive(Debug)]
@@ -285,6 +287,50 @@ fn labelled(
             #(#label_attrs pub #idents: #field_types,)*
         }
     }
+}
+
+/// `#[metric(max_series = N)]`: the call that sets the family's limit, and the check
+/// that it leaves room for every combination of the fixed labels.
+fn max_series(
+    decl: &MetricDecl,
+    types: &[&Type],
+    dense: bool,
+    placeholders: bool,
+    p: &TokenStream,
+) -> (Option<TokenStream>, Option<TokenStream>) {
+    let Some(limit) = decl.max_series.first() else {
+        return (None, None);
+    };
+    let call = quote_spanned!(limit.span()=> .with_max_series(#limit));
+    let check = (!placeholders)
+        .then(|| fixed_combinations_check(limit, types, dense, p))
+        .flatten();
+    (Some(call), check)
+}
+
+/// A compile error, on `limit`, when it is below the number of combinations of the fixed
+/// (enum, bool) labels among `types`: each would be a label set the limit refuses.
+fn fixed_combinations_check(
+    limit: &syn::Expr,
+    types: &[&Type],
+    dense: bool,
+    p: &TokenStream,
+) -> Option<TokenStream> {
+    let combinations = if dense {
+        quote!(<(#(#types,)*) as #p::FixedLabelValues>::CARDINALITY)
+    } else {
+        let fixed: Vec<&&Type> = types.iter().filter(|t| is_fixed_cardinality(t)).collect();
+        if fixed.is_empty() {
+            return None;
+        }
+        quote!(1 #(* <#fixed as #p::FixedLabelValue>::VALUES.len())*)
+    };
+    Some(quote_spanned! {limit.span()=>
+        const _: () = ::core::assert!(
+            #limit >= #combinations,
+            "`max_series` is below the number of combinations of this metric's fixed (enum, bool) labels"
+        );
+    })
 }
 
 /// The traits by which the request metrics layer takes the metric, when its labels are

@@ -69,6 +69,8 @@ pub(crate) struct MetricDecl {
     pub(crate) options: Vec<MetricOption>,
     /// `#[metric(const_labels(name = "value", ..))]`: labels every series has.
     pub(crate) const_labels: Vec<(Ident, Expr)>,
+    /// `#[metric(max_series = N)]`: the family's cardinality limit, each time it is given.
+    pub(crate) max_series: Vec<Expr>,
     pub(crate) vis: Visibility,
     pub(crate) kind: Kind,
     pub(crate) kind_span: Span,
@@ -126,6 +128,7 @@ struct DeclAttributes {
     attrs: Vec<Attribute>,
     options: Vec<MetricOption>,
     const_labels: Vec<(Ident, Expr)>,
+    max_series: Vec<Expr>,
     doc_lines: Vec<String>,
 }
 
@@ -140,6 +143,10 @@ impl Parse for DeclAttributes {
                     match &meta {
                         Meta::List(list) if list.path.is_ident("const_labels") => {
                             read.const_labels.extend(parse_const_labels(list)?);
+                        }
+                        // Any expression (a literal, a `const`): rustc checks its type.
+                        Meta::NameValue(nv) if nv.path.is_ident("max_series") => {
+                            read.max_series.push(nv.value.clone());
                         }
                         _ => read.options.push(parse_option(&meta)?),
                     }
@@ -165,6 +172,7 @@ impl Parse for MetricDecl {
             attrs,
             options,
             const_labels,
+            max_series,
             doc_lines,
         } = input.parse()?;
         let vis = input.parse()?;
@@ -232,6 +240,7 @@ impl Parse for MetricDecl {
             doc,
             options,
             const_labels,
+            max_series,
             vis,
             kind,
             kind_span,
@@ -276,7 +285,7 @@ pub(crate) fn string_literal(expr: &Expr) -> Option<&LitStr> {
 }
 
 fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
-    let expected = "expected `name = \"..\"`, `unit = \"..\"`, `help = \"..\"`, `const_labels(..)` or `sharded`";
+    let expected = "expected `name = \"..\"`, `unit = \"..\"`, `help = \"..\"`, `const_labels(..)`, `max_series = N` or `sharded`";
     let nv = match meta {
         Meta::Path(path) => match path.get_ident() {
             Some(key) if key == "sharded" => {
@@ -299,7 +308,7 @@ fn parse_option(meta: &Meta) -> syn::Result<MetricOption> {
     let key = nv.path.get_ident().cloned().ok_or_else(|| {
         syn::Error::new_spanned(
             &nv.path,
-            "unknown option: expected `name`, `unit`, `help` or `sharded`",
+            "unknown option: expected `name`, `unit`, `help`, `max_series` or `sharded`",
         )
     })?;
     let Expr::Lit(ExprLit {

@@ -28,6 +28,7 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
     check_const_labels(decl, &mut local);
     check_buckets(decl, &name, unit.as_deref(), &mut local);
     check_states(decl, &mut local);
+    check_max_series(decl, &mut local);
     for (i, option) in decl.options.iter().enumerate() {
         match (option.key.to_string().as_str(), &option.value) {
             ("name" | "unit" | "help", Some(_)) | ("sharded", None) => {}
@@ -40,7 +41,7 @@ pub(crate) fn check(decl: &MetricDecl, errors: &mut Errors) -> Option<Checked> {
             _ => local.push(
                 option.key.span(),
                 format_args!(
-                    "unknown option `{}`: expected `name`, `unit`, `help` or `sharded`",
+                    "unknown option `{}`: expected `name`, `unit`, `help`, `max_series` or `sharded`",
                     option.key
                 ),
             ),
@@ -251,7 +252,8 @@ fn check_labels(decl: &MetricDecl, errors: &mut Errors) {
                 format_args!("the label `{name}` is declared twice"),
             );
         }
-        if looks_like_identity(name) && !label.unbounded {
+        // A declared `max_series` bounds it: the cost is accepted, and capped.
+        if looks_like_identity(name) && !label.unbounded && decl.max_series.is_empty() {
             errors.push(
                 label.ident.span(),
                 format_args!(
@@ -259,7 +261,8 @@ fn check_labels(decl: &MetricDecl, errors: &mut Errors) {
                      becomes a new time series, held in Prometheus' memory for as long as it is \
                      scraped. Use a bounded label instead (a tier, a status class), record \
                      identities in logs or traces, or, if its values are known to be few, mark it \
-                     `#[unbounded] {name}: ..` to accept the cost"
+                     `#[unbounded] {name}: ..` to accept the cost, or cap it with \
+                     `#[metric(max_series = N)]`"
                 ),
             );
         }
@@ -408,5 +411,19 @@ fn check_states(decl: &MetricDecl, errors: &mut Errors) {
             );
         }
         (None, _) => {}
+    }
+}
+
+/// `max_series` once, and on a labelled metric.
+fn check_max_series(decl: &MetricDecl, errors: &mut Errors) {
+    for (i, limit) in decl.max_series.iter().enumerate() {
+        if i > 0 {
+            errors.push(limit.span(), "`max_series` is given more than once");
+        } else if decl.labels.is_none() {
+            errors.push(
+                limit.span(),
+                "`max_series` limits the label sets of a labelled metric; this one has no labels",
+            );
+        }
     }
 }

@@ -1,0 +1,76 @@
+//! A family's cardinality limit: past it, or for a label value longer than
+//! [`MAX_LABEL_VALUE_BYTES`], a new label set is counted in one overflow series whose
+//! label values are all [`OVERFLOW_VALUE`] (as OpenTelemetry's overflow attribute), so
+//! that a runaway label costs one series, not the process.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::ChildInner;
+
+/// The label sets a family holds unless it says otherwise
+/// ([`Family::with_max_series`](super::Family::with_max_series)): ten thousand, about a
+/// megabyte and a half of counters, far beyond what a label of requests' method, route
+/// and status makes, far below what a user id or a raw path would.
+pub const DEFAULT_MAX_SERIES: usize = 10_000;
+
+/// The longest label value a family takes, in bytes; a longer one is counted in the
+/// overflow series.
+pub const MAX_LABEL_VALUE_BYTES: usize = 2048;
+
+/// Every label value of the overflow series.
+pub const OVERFLOW_VALUE: &str = "__overflow__";
+
+/// The overflow series of a family, made on the first label set refused, and the count of
+/// lookups refused.
+pub(super) struct Overflow<M> {
+    child: Mutex<Option<Arc<ChildInner<M>>>>,
+    refused: AtomicU64,
+}
+
+impl<M> Overflow<M> {
+    pub(super) fn new() -> Self {
+        Overflow {
+            child: Mutex::new(None),
+            refused: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether a family of `max_series` that holds `len` children takes one more, for
+    /// these values.
+    pub(super) fn admits(max_series: usize, len: usize, values: &[&[u8]]) -> bool {
+        len < max_series && values.iter().all(|v| v.len() <= MAX_LABEL_VALUE_BYTES)
+    }
+
+    /// Counts a refused label set and returns the overflow series, made by `make` if need
+    /// be.
+    pub(super) fn refuse(&self, make: impl FnOnce() -> ChildInner<M>) -> Arc<ChildInner<M>> {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+        let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(child.get_or_insert_with(|| Arc::new(make())))
+    }
+
+    /// Whether `child` is the overflow series.
+    pub(super) fn is(&self, child: &Arc<ChildInner<M>>) -> bool {
+        let own = self.child.lock().unwrap_or_else(PoisonError::into_inner);
+        own.as_ref().is_some_and(|own| Arc::ptr_eq(own, child))
+    }
+
+    /// The overflow series, if a label set was refused since the last [`clear`](Self::clear).
+    pub(super) fn series(&self) -> Option<Arc<ChildInner<M>>> {
+        self.child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Drops the overflow series, as `Family::clear` drops every child.
+    pub(super) fn clear(&self) {
+        *self.child.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// How many lookups were refused, ever.
+    pub(super) fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+}
