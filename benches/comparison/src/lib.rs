@@ -249,6 +249,15 @@ pub mod client_side {
         pub status: String,
     }
 
+    /// A method and an endpoint as `&'static str` (the request mix's histogram).
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    pub struct StaticPair {
+        /// The request method.
+        pub method: &'static str,
+        /// The endpoint.
+        pub endpoint: &'static str,
+    }
+
     /// Labels with the one run-time value owned (the memory count).
     #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
     pub struct EndpointOwned {

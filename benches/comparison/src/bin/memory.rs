@@ -70,7 +70,9 @@ fn main() {
 
     per_series(
         "promlink (Family<Counter, 3>)",
-        promlink::Family::new(REQUEST_LABELS, promlink::Counter::new()),
+        // Room for every series: past its default limit (10,000) a family counts new
+        // label sets in one overflow series.
+        promlink::Family::new(REQUEST_LABELS, promlink::Counter::new()).with_max_series(SERIES),
         |family| {
             for i in 0..SERIES {
                 family.labels(("GET", endpoint(i).as_str(), "200")).inc();
