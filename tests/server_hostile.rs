@@ -32,7 +32,7 @@ fn registry_with(series: usize) -> &'static Registry {
     let requests = Arc::new(Metric::new(
         "requests_total",
         "Requests.",
-        Family::new(["path", "code"], Counter::new()),
+        Family::new(["path", "code"], Counter::new()).with_max_series(series.max(1)),
     ));
     registry.register(requests.clone()).unwrap();
     for i in 0..series {
@@ -227,6 +227,25 @@ fn probes_get_through_slowloris_pipeliners_and_idle_sockets() {
     eprint!("{}", String::from_utf8_lossy(&child.stderr));
 }
 
+/// 64 OpenMetrics scrapes of `target(i)` sent over two seconds and never read; a second
+/// more for the server to answer them.
+fn leave_unread(addr: SocketAddr, target: impl Fn(usize) -> String) -> Vec<TcpStream> {
+    let unread = (0..64)
+        .map(|i| {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            let head = format!(
+                "GET {} HTTP/1.1\r\nHost: unread\r\nAccept: {OPENMETRICS}\r\n\r\n",
+                target(i)
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(30));
+            stream
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    unread
+}
+
 #[test]
 fn unread_scrapes_share_their_memory() {
     let _alone = ALONE
@@ -247,18 +266,7 @@ fn unread_scrapes_share_their_memory() {
     let baseline = resident_bytes();
 
     // 64 clients ask and never read, over two seconds.
-    let mut unread = Vec::new();
-    for _ in 0..64 {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        write!(
-            stream,
-            "GET /metrics HTTP/1.1\r\nHost: unread\r\nAccept: {OPENMETRICS}\r\n\r\n"
-        )
-        .unwrap();
-        unread.push(stream);
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    std::thread::sleep(Duration::from_secs(1));
+    let mut unread = leave_unread(addr, |_| "/metrics".to_owned());
     let grown = resident_bytes().saturating_sub(baseline);
     // Meanwhile a probe still gets its answer.
     assert_eq!(scrape(addr, OPENMETRICS).unwrap().0, 200);
@@ -273,17 +281,9 @@ fn unread_scrapes_share_their_memory() {
 
     // 64 more, each a scrape of its own (`name[]` sets that select the same family): the
     // server holds at most four of the largest body, then shares or refuses.
-    for i in 0..64 {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        write!(
-            stream,
-            "GET /metrics?name[]=requests_total&name[]=other_{i} HTTP/1.1\r\nHost: unread\r\nAccept: {OPENMETRICS}\r\n\r\n"
-        )
-        .unwrap();
-        unread.push(stream);
-        std::thread::sleep(Duration::from_millis(30));
-    }
-    std::thread::sleep(Duration::from_secs(1));
+    unread.extend(leave_unread(addr, |i| {
+        format!("/metrics?name[]=requests_total&name[]=other_{i}")
+    }));
     let grown = resident_bytes().saturating_sub(baseline);
     assert_eq!(scrape(addr, OPENMETRICS).unwrap().0, 200);
     eprintln!(
