@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[allow(dead_code)] // this test needs only some of the helpers
@@ -15,10 +14,10 @@ mod support {
 }
 
 use promlink::{
-    start_http_server_with, Counter, Family, Metric, MetricsServer, Registry, ServerOptions,
-    OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE,
+    start_http_server_with, MetricsServer, Registry, ServerOptions, OPENMETRICS_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
 };
-use support::tools::resident_bytes;
+use support::tools::{requests_registry, resident_bytes};
 
 const PROMETHEUS_2_42_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
@@ -75,14 +74,7 @@ fn get(addr: SocketAddr, target: &str, extra_headers: &str) -> Answer {
 
 /// A server of its own registry, with one counter family.
 fn server(header_timeout: Duration) -> (MetricsServer, &'static Registry) {
-    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-    let requests = Arc::new(Metric::new(
-        "requests_total",
-        "Requests.",
-        Family::new(["code"], Counter::new()),
-    ));
-    registry.register(requests.clone()).unwrap();
-    requests.labels(["200"]).inc_by(3.0);
+    let registry = requests_registry();
     let options = ServerOptions {
         registry,
         header_timeout,

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use promlink::{
-    start_http_server_with, CollectError, Collector, Counter, Family, Gauge, Metric, MetricFamily,
-    MetricType, MetricsServer, Registry, SeriesValue, ServerOptions,
+    start_http_server_with, CollectError, Collector, Gauge, Metric, MetricFamily, MetricType,
+    MetricsServer, Registry, SeriesValue, ServerOptions,
 };
 
 #[allow(dead_code)] // this test needs only some of the helpers
@@ -25,7 +25,7 @@ mod support {
 }
 
 use support::python::{run_python, scratch_dir};
-use support::tools::{in_child, promtool_accepts, run_alone};
+use support::tools::{in_child, promtool_accepts, requests_registry, run_alone};
 
 const OPENMETRICS: &str = "application/openmetrics-text;version=1.0.0";
 
@@ -72,14 +72,7 @@ impl Collector for Healthy {
 }
 
 fn troubled_registry() -> (&'static Registry, Arc<Slow>) {
-    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-    let requests = Arc::new(Metric::new(
-        "requests_total",
-        "Requests.",
-        Family::new(["code"], Counter::new()),
-    ));
-    registry.register(requests.clone()).unwrap();
-    requests.labels(["200"]).inc_by(3.0);
+    let registry = requests_registry();
     let temperature = Arc::new(Metric::new("temperature", "Temperature.", Gauge::new()));
     registry.register(temperature.clone()).unwrap();
     temperature.set(21.5);

@@ -1,5 +1,5 @@
 //! Small helpers several tests share: promtool on an exposition, this process's memory,
-//! and a test run again alone in a child process (to read its stderr, or to run it under
+//! a registry with one counter family, and a test run again alone in a child process (to read its stderr, or to run it under
 //! limits of its own).
 
 use std::io::Write;
@@ -48,6 +48,22 @@ pub fn resident_bytes() -> usize {
         .parse()
         .unwrap();
     kb * 1024
+}
+
+/// A registry of its own, for the life of the test process, with one family:
+/// `requests_total{code="200"} 3`.
+pub fn requests_registry() -> &'static promlink::Registry {
+    use std::sync::Arc;
+
+    let registry: &'static promlink::Registry = Box::leak(Box::new(promlink::Registry::new()));
+    let requests = Arc::new(promlink::Metric::new(
+        "requests_total",
+        "Requests.",
+        promlink::Family::new(["code"], promlink::Counter::new()),
+    ));
+    registry.register(requests.clone()).unwrap();
+    requests.labels(["200"]).inc_by(3.0);
+    registry
 }
 
 /// Set in the child that [`run_alone`] starts.

@@ -373,12 +373,12 @@ fn first_touch(c: &mut Criterion) {
 const SCRAPE_COUNTERS: usize = 100_000;
 const SCRAPE_HISTOGRAMS: usize = 1_000;
 
-/// A registry of each peer with 100,000 counter and 1,000 histogram series, the scrape
-/// of each, and an update of one of its series (for the concurrent updater).
+/// A registry of each peer over the shared families, its scrape, and an increment of one
+/// of its counter series by path (for the concurrent updater).
 struct Scraped {
     name: &'static str,
     scrape: Box<dyn FnMut() -> usize>,
-    update: Arc<dyn Fn(usize) + Send + Sync>,
+    inc: fn(&Peers, &'static str),
 }
 
 /// The peers' families filled for the scrape: a counter series for each of `paths`, a
@@ -420,9 +420,7 @@ fn filled(paths: &[&'static str]) -> Arc<Peers> {
     peers
 }
 
-fn scraped() -> Vec<Scraped> {
-    let paths = endpoints(SCRAPE_COUNTERS, "scrape");
-    let peers = filled(&paths);
+fn scraped(peers: &Peers) -> Vec<Scraped> {
     let mut all = Vec::new();
 
     let registry = promlink::Registry::new();
@@ -438,16 +436,7 @@ fn scraped() -> Vec<Scraped> {
                 out.len()
             }
         }),
-        update: {
-            let peers = Arc::clone(&peers);
-            let paths = paths.clone();
-            Arc::new(move |i| {
-                peers
-                    .promlink_requests
-                    .labels(("GET", paths[i], "200"))
-                    .inc();
-            })
-        },
+        inc: |peers, path| peers.promlink_requests.labels(("GET", path, "200")).inc(),
     });
     let prom_registry = prometheus::Registry::new();
     prom_registry
@@ -469,15 +458,11 @@ fn scraped() -> Vec<Scraped> {
                 out.len()
             }
         }),
-        update: {
-            let peers = Arc::clone(&peers);
-            let paths = paths.clone();
-            Arc::new(move |i| {
-                peers
-                    .prom_requests
-                    .with_label_values(&["GET", paths[i], "200"])
-                    .inc();
-            })
+        inc: |peers, path| {
+            peers
+                .prom_requests
+                .with_label_values(&["GET", path, "200"])
+                .inc();
         },
     });
     let mut client_registry = prometheus_client::registry::Registry::default();
@@ -493,18 +478,13 @@ fn scraped() -> Vec<Scraped> {
                 out.len()
             }
         }),
-        update: {
-            let peers = Arc::clone(&peers);
-            Arc::new(move |i| {
-                peers
-                    .client_requests
-                    .get_or_create(&client_side::StaticLabels {
-                        method: "GET",
-                        endpoint: paths[i],
-                        status: "200",
-                    })
-                    .inc();
-            })
+        inc: |peers, path| {
+            let labels = client_side::StaticLabels {
+                method: "GET",
+                endpoint: path,
+                status: "200",
+            };
+            peers.client_requests.get_or_create(&labels).inc();
         },
     });
     all
@@ -513,7 +493,9 @@ fn scraped() -> Vec<Scraped> {
 // 13. Scraping 100,000 counter + 1,000 histogram series to text, alone and while a
 // thread updates.
 fn scrape(c: &mut Criterion) {
-    let mut peers = scraped();
+    let paths = endpoints(SCRAPE_COUNTERS, "scrape");
+    let families = filled(&paths);
+    let mut peers = scraped(&families);
     for (group, updating) in [
         ("13_scrape_100k_counters_1k_histograms", false),
         ("13b_scrape_100k_while_a_thread_updates", true),
@@ -523,12 +505,20 @@ fn scrape(c: &mut Criterion) {
         for peer in &mut peers {
             let stop = Arc::new(AtomicBool::new(false));
             let updater = updating.then(|| {
-                let (stop, update) = (Arc::clone(&stop), Arc::clone(&peer.update));
+                let (stop, families, paths, inc) = (
+                    Arc::clone(&stop),
+                    Arc::clone(&families),
+                    paths.clone(),
+                    peer.inc,
+                );
                 std::thread::spawn(move || {
                     let mut rng = Rng(5);
                     while !stop.load(Relaxed) {
                         #[allow(clippy::cast_possible_truncation)] // below the count
-                        update((rng.next() % SCRAPE_COUNTERS as u64) as usize);
+                        inc(
+                            &families,
+                            paths[(rng.next() % SCRAPE_COUNTERS as u64) as usize],
+                        );
                     }
                 })
             });
