@@ -7,7 +7,8 @@
 //!
 //! Every peer sees the same label sets in the same order (a fixed-seed generator). Label
 //! values are `&'static str` for every peer (the endpoints are leaked once), the cheapest
-//! form each takes. `metrics` and `measured` are not here yet (see BENCHMARKS.md).
+//! form each takes. `measured` is in the counter-only groups (11, 12); `metrics` is not
+//! here yet, nor `measured`'s histograms and scrape (see BENCHMARKS.md).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -15,7 +16,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use promlink_comparison::{client_side, BUCKETS};
+use promlink_comparison::{client_side, measured_side, BUCKETS};
 
 type ClientCounter = prometheus_client::metrics::counter::Counter;
 type ClientHistogram = prometheus_client::metrics::histogram::Histogram;
@@ -298,6 +299,16 @@ fn ten_thousand_sets(c: &mut Criterion) {
                 .inc();
         });
     });
+    let measured = measured::CounterVec::with_label_set(measured_side::RequestLabelSet::default());
+    g.bench_function("measured (lasso ThreadedRodeo sets)", |b| {
+        b.iter(|| {
+            measured.inc(measured_side::RequestLabels {
+                method: "GET",
+                endpoint: endpoint(),
+                status: "200",
+            });
+        });
+    });
     g.finish();
 }
 
@@ -361,6 +372,26 @@ fn first_touch(c: &mut Criterion) {
                                 status: "200",
                             };
                             family.get_or_create(&labels).inc();
+                        }
+                    })
+                })
+                .sum()
+        });
+    });
+    g.bench_function("measured (lasso ThreadedRodeo sets)", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let family = measured::CounterVec::with_label_set(
+                        measured_side::RequestLabelSet::default(),
+                    );
+                    timed(&|| {
+                        for e in &endpoints {
+                            family.inc(measured_side::RequestLabels {
+                                method: "GET",
+                                endpoint: e,
+                                status: "200",
+                            });
                         }
                     })
                 })
