@@ -1,6 +1,5 @@
 //! Label values as a key: how a child keeps them (packed end to end, unescaped), how
-//! they are hashed where they are, how a lookup compares them, and the words a thread's
-//! recent slots keep of them.
+//! they are hashed where they are, and how a lookup compares them.
 
 use core::hash::{BuildHasher, Hasher};
 
@@ -77,12 +76,6 @@ impl Hasher for ValueState {
 }
 
 impl ValueState {
-    /// The hash as it is outside unit tests.
-    #[cfg(test)]
-    pub(super) fn unmasked(&self) -> u64 {
-        self.hash
-    }
-
     #[inline]
     fn mix(&mut self, word: u64) {
         let product = u128::from(self.hash ^ word) * u128::from(self.multiplier);
@@ -109,53 +102,6 @@ fn short_word(value: &[u8]) -> u64 {
     } else {
         0
     }
-}
-
-/// Values longer than this are covered by their first and last eight bytes only: a hit
-/// compares them whole against the child's own copy.
-pub(super) const COVERED: usize = 16;
-
-/// Two words that hold every byte of `value` when it is at most [`COVERED`] bytes long
-/// (zero-extended, overlapping), and its first and last eight bytes otherwise. With the
-/// length, they tell apart any two values up to [`COVERED`] bytes.
-#[inline]
-pub(super) fn cover(value: &[u8]) -> [u64; 2] {
-    let len = value.len();
-    // Values under four bytes first, one test fewer on their way: status codes, `GET` and
-    // `PUT`, one-character values. (Values of eight bytes or more take one test more.)
-    if len < 4 {
-        // Up to three bytes: the first, the middle and the last are all of them (none for
-        // an empty value: reads past the end, the wrapped `len - 1` included, give 0).
-        let at = |index: usize| u64::from(value.get(index).copied().unwrap_or(0));
-        [at(0) | at(len / 2) << 8 | at(len.wrapping_sub(1)) << 16, 0]
-    } else if let (Some(first), Some(last)) = (value.first_chunk::<8>(), value.last_chunk::<8>()) {
-        [u64::from_le_bytes(*first), u64::from_le_bytes(*last)]
-    } else if let (Some(first), Some(last)) = (value.first_chunk::<4>(), value.last_chunk::<4>()) {
-        // Four to seven bytes: two halves, overlapping.
-        let [first, last] = [first, last].map(|half| u64::from(u32::from_le_bytes(*half)));
-        [first | last << 32, 0]
-    } else {
-        unreachable!("{len} bytes are either under four or have four at each end")
-    }
-}
-
-/// A digest of the bytes of long values that their covers leave out, so that label sets
-/// differing there (ids inside paths) spread over the slots too.
-#[cold] // not rare, but out of the way of the sets all of whose values are covered
-pub(super) fn middles<const N: usize>(values: &[&[u8]; N]) -> u64 {
-    let mut digest = 0_u64;
-    for value in values {
-        let middle = value
-            .get(8..value.len().saturating_sub(8))
-            .unwrap_or_default();
-        for word in middle.chunks(8) {
-            let mut bytes = [0; 8];
-            bytes[..word.len()].copy_from_slice(word);
-            digest = (digest.rotate_left(5) ^ u64::from_le_bytes(bytes))
-                .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    digest
 }
 
 /// Label values end to end, each after its length (LEB128): how a child keeps them, in
@@ -352,35 +298,6 @@ mod tests {
             !packs(&pack(&[b"a"]), &[b"a", b""]),
             "fewer values packed than asked"
         );
-    }
-
-    /// The value back from its length and covers: that they can be read back is what
-    /// makes a slot's comparison exact for values up to [`COVERED`] bytes.
-    fn uncover(len: usize, [first, last]: [u64; 2]) -> Vec<u8> {
-        let (first, last) = (first.to_le_bytes(), last.to_le_bytes());
-        match len {
-            0..4 => [first[0], first[1], first[2]][..len].to_vec(),
-            4..8 => [&first[..4], &first[4..][8 - len..]].concat(),
-            _ => [&first[..], &last[16 - len..]].concat(),
-        }
-    }
-
-    #[test]
-    fn values_up_to_sixteen_bytes_come_back_from_their_covers() {
-        // Every byte of every length over an alphabet with zeros and top bits, each byte
-        // in turn while the others take the alphabet's next values.
-        let alphabet = [0_u8, 1, 0x7f, 0x80, 0xff];
-        for len in 0..=COVERED {
-            for turn in 0..len * alphabet.len() {
-                let value: Vec<u8> = (0..len)
-                    .map(|at| alphabet[(turn + at * (turn / alphabet.len() + 1)) % alphabet.len()])
-                    .collect();
-                assert_eq!(uncover(len, cover(&value)), value, "{value:?}");
-            }
-        }
-        // The length matters: these share their covers.
-        assert_eq!(cover(b"\x01"), cover(b"\x01\x01\x01"));
-        assert_eq!(cover(b""), cover(b"\0"));
     }
 
     #[test]

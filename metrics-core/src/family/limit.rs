@@ -21,6 +21,12 @@ pub const MAX_LABEL_VALUE_BYTES: usize = 2048;
 /// Every label value of the overflow series.
 pub const OVERFLOW_VALUE: &str = "__overflow__";
 
+/// Whether every value is short enough for a family to take (the number of label sets is
+/// the store's to check, under its lock).
+pub(super) fn fits(values: &[&[u8]]) -> bool {
+    values.iter().all(|v| v.len() <= MAX_LABEL_VALUE_BYTES)
+}
+
 /// The overflow series of a family, made on the first label set refused, and the count of
 /// lookups refused.
 pub(super) struct Overflow<M> {
@@ -36,24 +42,12 @@ impl<M> Overflow<M> {
         }
     }
 
-    /// Whether a family of `max_series` that holds `len` children takes one more, for
-    /// these values.
-    pub(super) fn admits(max_series: usize, len: usize, values: &[&[u8]]) -> bool {
-        len < max_series && values.iter().all(|v| v.len() <= MAX_LABEL_VALUE_BYTES)
-    }
-
     /// Counts a refused label set and returns the overflow series, made by `make` if need
     /// be.
     pub(super) fn refuse(&self, make: impl FnOnce() -> ChildInner<M>) -> Arc<ChildInner<M>> {
         self.refused.fetch_add(1, Ordering::Relaxed);
         let mut child = self.child.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(child.get_or_insert_with(|| Arc::new(make())))
-    }
-
-    /// Whether `child` is the overflow series.
-    pub(super) fn is(&self, child: &Arc<ChildInner<M>>) -> bool {
-        let own = self.child.lock().unwrap_or_else(PoisonError::into_inner);
-        own.as_ref().is_some_and(|own| Arc::ptr_eq(own, child))
     }
 
     /// The overflow series, if a label set was refused since the last [`clear`](Self::clear).

@@ -1,9 +1,7 @@
 //! Label families: one child series per set of label values.
 
 use core::fmt;
-use core::hash::{Hash, Hasher};
 use core::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
@@ -15,58 +13,32 @@ use crate::metric::{EncodeMetric, Series};
 mod by_name;
 mod key;
 mod limit;
-mod recent;
+mod store;
 
 pub use by_name::{InFlightLabels, LabelledFamily, RequestLabels};
 pub use limit::{DEFAULT_MAX_SERIES, MAX_LABEL_VALUE_BYTES, OVERFLOW_VALUE};
 
+use key::{pack, unpack};
 use limit::Overflow;
-
-use key::{pack, packs, unpack, ValueHasher};
-use recent::{Identity, Remembered};
-
-type ChildMap<M> = papaya::HashMap<ChildKey<M>, (), ValueHasher>;
+use store::Store;
 
 /// The children.
 struct Children<M> {
-    /// Each child is its own key, hashed and compared by its label values.
-    map: ChildMap<M>,
-    /// The family as each thread's recently used children know it.
-    recent: Identity,
-    /// How many children have been numbered: the next child in the map gets this number.
-    /// A scrape lists only the children numbered before it began, so that it never lists
-    /// a label set twice (the reason is in `encode_metric`).
-    numbered: AtomicU64,
+    /// The label sets within the limit.
+    store: Store<M>,
     /// Where label sets past the limit go.
     overflow: Overflow<M>,
 }
 
-impl<M> Children<M> {
-    /// Takes children out of the map with `remove`, making every thread's recent slots of
-    /// this family stale before and after: before, so that no thread finds a child there
-    /// once another has found the map without it; after, for a thread that remembered it
-    /// in between.
-    fn forget<R>(&self, remove: impl FnOnce(&ChildMap<M>) -> R) -> R {
-        self.recent.invalidate();
-        #[cfg(test)]
-        tests::pause_at(tests::Point::BeforeRemoval);
-        let removed = remove(&self.map);
-        #[cfg(test)]
-        tests::pause_at(tests::Point::BeforeSecondInvalidation);
-        self.recent.invalidate();
-        removed
-    }
-}
-
 /// A metric with `N` labels: one child series of type `M` per set of label values.
 ///
-/// Looking a child up takes no lock and copies nothing: a thread finds the label sets it
-/// used last in its own few slots, and the others in a lock-free hash map (`papaya`);
-/// either way the values are compared whole, so two label sets never share a child. A
-/// [`Child`] handle may be kept to skip the lookup.
+/// Looking a child up takes no lock and copies nothing: the values are hashed and found
+/// in an index read without locks, and compared whole, so two label sets never share a
+/// child. A [`Child`] handle may be kept to skip the lookup.
 ///
-/// A scrape lists each label set at most once, whatever children are removed and created
-/// again meanwhile; a child created while a scrape runs is listed from the next one.
+/// A scrape lists the children in the order they were created, each label set at most
+/// once, whatever children are removed and created again meanwhile; a child created while
+/// a scrape runs is listed from the next one.
 ///
 /// A family holds at most [`DEFAULT_MAX_SERIES`] label sets unless
 /// [`with_max_series`](Self::with_max_series) says otherwise. Past that, and for a label
@@ -100,13 +72,7 @@ struct ChildInner<M> {
     /// them with the label names, which every child would otherwise repeat.
     values: Box<[u8]>,
     created: f64,
-    /// The child's place in the order children entered the map ([`Children::numbered`]),
-    /// or [`UNNUMBERED`] until its creator has numbered it, just after putting it there.
-    number: AtomicU64,
 }
-
-/// The number of a child not yet numbered: no scrape lists it.
-const UNNUMBERED: u64 = u64::MAX;
 
 impl<M> ChildInner<M> {
     fn new(metric: M, values: Box<[u8]>, created: f64) -> Self {
@@ -114,7 +80,6 @@ impl<M> ChildInner<M> {
             metric,
             values,
             created,
-            number: AtomicU64::new(UNNUMBERED),
         }
     }
 }
@@ -138,45 +103,6 @@ impl<const N: usize> LabelPieces<N> {
             escape_label_bytes(out, value);
         }
         out.push(b'"');
-    }
-}
-
-/// A child as the key of the map.
-struct ChildKey<M>(Arc<ChildInner<M>>);
-
-impl<M> Hash for ChildKey<M> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // As a `Query` for the same values hashes.
-        for value in unpack(&self.0.values) {
-            state.write(value);
-        }
-    }
-}
-
-impl<M> PartialEq for ChildKey<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.values == other.0.values
-    }
-}
-
-impl<M> Eq for ChildKey<M> {}
-
-/// A lookup by label values' text, equal to the child that holds them.
-struct Query<'a, const N: usize>(&'a [&'a [u8]; N]);
-
-impl<const N: usize> Hash for Query<'_, N> {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for value in self.0 {
-            state.write(value);
-        }
-    }
-}
-
-impl<M, const N: usize> papaya::Equivalent<ChildKey<M>> for Query<'_, N> {
-    #[inline]
-    fn equivalent(&self, key: &ChildKey<M>) -> bool {
-        packs(&key.0.values, self.0)
     }
 }
 
@@ -310,11 +236,7 @@ impl<M: Series, const N: usize> Family<M, N> {
 
     fn children(&self) -> &Children<M> {
         self.children.get_or_init(|| Children {
-            map: papaya::HashMap::builder()
-                .hasher(ValueHasher::new())
-                .build(),
-            recent: Identity::new(),
-            numbered: AtomicU64::new(0),
+            store: Store::new(),
             overflow: Overflow::new(),
         })
     }
@@ -332,21 +254,16 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn labels(&self, values: impl LabelValues<N>) -> Child<M> {
         let children = self.children();
         values.with_texts(|values| {
-            let key = children.recent.key(values);
-            let found = children.recent.find(
-                &key,
-                |child: &ChildInner<M>| packs(&child.values, values),
-                (),
-                |(), child: Remembered<ChildInner<M>>| child.to_arc(),
-            );
-            let inner = found.unwrap_or_else(|()| self.find_in_map(children, values, Arc::clone));
+            let hash = children.store.hash(values);
+            let found = children.store.pin().find(hash, values).map(|c| c.to_arc());
+            let inner = found.unwrap_or_else(|| self.insert(children, hash, values));
             Child { inner }
         })
     }
 
     /// Calls `f` with the child for `values`, without taking a handle: the cheapest way to
-    /// update a child once. Keep `f` short: lookups it makes itself may not be remembered
-    /// in this thread's recent slots.
+    /// update a child once. Keep `f` short: while it runs, children removed from this
+    /// family are not freed.
     ///
     /// ```
     /// # use promlink_core::{Counter, Family};
@@ -358,106 +275,62 @@ impl<M: Series, const N: usize> Family<M, N> {
     pub fn with_labels<R>(&self, values: impl LabelValues<N>, f: impl FnOnce(&M) -> R) -> R {
         let children = self.children();
         values.with_texts(|values| {
-            let key = children.recent.key(values);
-            let found = children.recent.find(
-                &key,
-                |child: &ChildInner<M>| packs(&child.values, values),
-                f,
-                |f, child: Remembered<ChildInner<M>>| f(&child.get().metric),
-            );
-            found.unwrap_or_else(|f| self.find_in_map(children, values, |child| f(&child.metric)))
+            let hash = children.store.hash(values);
+            let pinned = children.store.pin();
+            if let Some(found) = pinned.find(hash, values) {
+                return f(&found.get().metric);
+            }
+            drop(pinned);
+            f(&self.insert(children, hash, values).metric)
         })
     }
 
-    /// Calls `then` with the child for `values` from the map, created if need be, and
-    /// offers it to this thread's recent slots. Out of line, so that the hits' path stays
-    /// short.
-    #[inline(never)]
-    fn find_in_map<R>(
-        &self,
-        children: &Children<M>,
-        values: &[&[u8]; N],
-        then: impl FnOnce(&Arc<ChildInner<M>>) -> R,
-    ) -> R {
-        // Worked out again rather than passed: a hit need not keep its key in memory.
-        let key = &children.recent.key(values);
-        let generation = children.recent.generation();
-        let query = Query(values);
-        let map = children.map.pin();
-        if let Some((found, ())) = map.get_key_value(&query) {
-            children.recent.offer(key, generation, &found.0);
-            return then(&found.0);
-        }
-        drop(map);
-        let child = self.insert(children, &query).inner;
-        // Not the overflow series: it would take a slot for values it does not have.
-        if !children.overflow.is(&child) {
-            children.recent.offer(key, generation, &child);
-        }
-        then(&child)
-    }
-
+    /// The child for `values`, made now, or found if another thread just made it, or the
+    /// overflow series if the family is full or a value too long.
     #[cold]
-    fn insert(&self, children: &Children<M>, query: &Query<'_, N>) -> Child<M> {
-        if !Overflow::<M>::admits(self.max_series, children.map.len(), query.0) {
-            let overflow = children.overflow.refuse(|| {
-                let values = [OVERFLOW_VALUE.as_bytes(); N];
+    #[inline(never)]
+    fn insert(&self, children: &Children<M>, hash: u64, values: &[&[u8]; N]) -> Arc<ChildInner<M>> {
+        let make = || {
+            ChildInner::new(
+                self.prototype.new_series(),
+                pack(values),
+                crate::time::unix_time(),
+            )
+        };
+        let inserted = limit::fits(values)
+            .then(|| children.store.insert(hash, values, self.max_series, make))
+            .flatten();
+        inserted.unwrap_or_else(|| {
+            children.overflow.refuse(|| {
                 ChildInner::new(
                     self.prototype.new_series(),
-                    pack(&values),
+                    pack(&[OVERFLOW_VALUE.as_bytes(); N]),
                     crate::time::unix_time(),
                 )
-            });
-            return Child { inner: overflow };
-        }
-        let fresh = Arc::new(ChildInner::new(
-            self.prototype.new_series(),
-            pack(query.0),
-            crate::time::unix_time(),
-        ));
-        let map = children.map.pin();
-        loop {
-            if let Some((key, ())) = map.get_key_value(query) {
-                return Child {
-                    inner: Arc::clone(&key.0),
-                };
-            }
-            // Another thread may insert the same label set meanwhile: then its child is
-            // the one, found above on the next turn.
-            if map.try_insert(ChildKey(Arc::clone(&fresh)), ()).is_ok() {
-                // Numbered only now that it is in the map, having seen there the removal
-                // of any child it replaces: `Release`, so that a scrape that counts it
-                // among the numbered sees that removal too.
-                let number = children.numbered.fetch_add(1, Ordering::Release);
-                fresh.number.store(number, Ordering::Relaxed);
-                return Child { inner: fresh };
-            }
-        }
+            })
+        })
     }
 
     /// Removes the child for `values`; returns whether there was one.
-    ///
-    /// A thread that used the child lately may keep it (no longer exported) in its recent
-    /// slots until they are reused, as a kept [`Child`] handle keeps it.
     #[allow(clippy::needless_pass_by_value)] // tuples of references read best by value
     pub fn remove(&self, values: impl LabelValues<N>) -> bool {
         let children = self.children();
-        let removed = values
-            .with_texts(|values| children.forget(|map| map.pin().remove(&Query(values)).is_some()));
-        removed
+        values.with_texts(|values| children.store.remove(values))
     }
 
     /// Removes every child.
     pub fn clear(&self) {
         if let Some(children) = self.children.get() {
-            children.forget(|map| map.pin().clear());
+            children.store.clear();
             children.overflow.clear();
         }
     }
 
     /// The number of children.
     pub fn len(&self) -> usize {
-        self.children.get().map_or(0, |children| children.map.len())
+        self.children
+            .get()
+            .map_or(0, |children| children.store.len())
     }
 
     /// Whether there are no children.
@@ -486,22 +359,10 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
         let Some(children) = self.children.get() else {
             return;
         };
-        // Why a scrape lists only the children numbered before it began: the map never
-        // reuses a slot, so a child created again after a removal lands in a further slot
-        // of its key's probe sequence, and a scrape that listed the removed child in the
-        // first slot could meet the new one there too. A child numbered before this load
-        // was numbered after its creator, on the way to its slot, saw the removal of the
-        // child it replaces; the load is `Acquire`, so this scrape sees that removal as
-        // well and never lists the removed child. The children skipped were created
-        // during the scrape (or are being numbered): the next scrape lists them.
-        let numbered = children.numbered.load(Ordering::Acquire);
         let shared = self.prototype.shared();
         let pieces = LabelPieces::new(&self.label_names);
         let mut labels = Vec::new();
-        for ChildKey(child) in children.map.pin().keys() {
-            if child.number.load(Ordering::Relaxed) >= numbered {
-                continue;
-            }
+        for child in children.store.pin().children() {
             labels.clear();
             pieces.render(child, &mut labels);
             child
@@ -528,88 +389,6 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
 mod tests {
     use super::*;
     use crate::Counter;
-
-    type Pause = &'static (std::sync::Barrier, std::sync::Barrier);
-
-    /// Where a removing thread may be held.
-    #[derive(Clone, Copy, PartialEq, Eq)]
-    pub(super) enum Point {
-        /// After the first bump of the generation, before the map removal.
-        BeforeRemoval,
-        /// After the map removal, before the second bump.
-        BeforeSecondInvalidation,
-    }
-
-    thread_local! {
-        static REMOVAL_PAUSE: core::cell::Cell<Option<(Point, Pause)>> = const { core::cell::Cell::new(None) };
-    }
-
-    /// Lets a test hold a removing thread at `point`, between two barriers.
-    pub(super) fn pause_at(point: Point) {
-        if let Some((at, pause)) = REMOVAL_PAUSE.with(core::cell::Cell::get) {
-            if at == point {
-                pause.0.wait();
-                pause.1.wait();
-            }
-        }
-    }
-
-    fn barriers() -> Pause {
-        Box::leak(Box::new((
-            std::sync::Barrier::new(2),
-            std::sync::Barrier::new(2),
-        )))
-    }
-
-    /// T remembers x after R's first bump of the generation but before x leaves the map:
-    /// only the second bump makes T's slot stale.
-    #[test]
-    fn a_child_remembered_during_its_removal_is_not_found_after_it() {
-        let f = Family::new(["a"], Counter::new());
-        let f = &f;
-        let pause = barriers();
-        f.labels(["x"]).inc(); // T's first miss
-        std::thread::scope(|s| {
-            let remover = s.spawn(move || {
-                REMOVAL_PAUSE.with(|p| p.set(Some((Point::BeforeRemoval, pause))));
-                assert!(f.remove(["x"]));
-            });
-            pause.0.wait();
-            f.labels(["x"]).inc(); // T's second miss: remembered, at the bumped generation
-            f.labels(["x"]).inc(); // found in T's slot
-            pause.1.wait();
-            remover.join().unwrap();
-        });
-        assert_eq!(f.labels(["x"]).get(), 0.0, "T found the removed child");
-        assert_eq!(f.len(), 1);
-    }
-
-    /// R removes x and pauses once x is out of the map; U then finds x missing and creates
-    /// a fresh child; T, whose lookup begins after U's, must get that child too, not the
-    /// removed one from its slot.
-    #[test]
-    fn a_lookup_after_another_threads_fresh_child_gets_the_same_child() {
-        let f = Family::new(["a"], Counter::new());
-        let f = &f;
-        let pause = barriers();
-        f.labels(["x"]).inc();
-        f.labels(["x"]).inc(); // remembered in this thread's (T's) slot
-        std::thread::scope(|s| {
-            let remover = s.spawn(move || {
-                REMOVAL_PAUSE.with(|p| p.set(Some((Point::BeforeSecondInvalidation, pause))));
-                assert!(f.remove(["x"]));
-            });
-            pause.0.wait();
-            s.spawn(move || f.labels(["x"]).inc_by(100.0))
-                .join()
-                .unwrap();
-            let seen_by_t = f.labels(["x"]).get();
-            pause.1.wait();
-            remover.join().unwrap();
-            assert_eq!(f.len(), 1);
-            assert_eq!(seen_by_t, 100.0, "T got the removed child");
-        });
-    }
 
     /// Counts `i` into the `i`th set (from 1), then reads every set back.
     fn assert_each_set_has_its_own_child(f: &Family<Counter, 2>, sets: &[(&str, &str)]) {
@@ -702,15 +481,10 @@ mod tests {
         let f = &f;
         std::thread::scope(|s| {
             s.spawn(move || {
-                // Three lookups running: remembered at the second, found in this thread's
-                // slots at the third.
                 f.labels(["x"]).inc();
                 f.with_labels(["x"], Counter::inc);
                 to_main.send(f.labels(["x"]).get()).unwrap();
                 worker_gets.recv().unwrap();
-                // The fresh child after the removal, remembered in turn.
-                f.labels(["x"]).get();
-                f.labels(["x"]).get();
                 to_main.send(f.labels(["x"]).get()).unwrap();
                 worker_gets.recv().unwrap();
                 to_main.send(f.with_labels(["x"], Counter::get)).unwrap();
@@ -721,7 +495,7 @@ mod tests {
             assert!(f.remove(["x"]));
             to_worker.send(()).unwrap();
             assert_eq!(main_gets.recv().unwrap(), 0.0, "a fresh child after remove");
-            f.labels(["x"]).inc_by(5.0); // into the child the worker remembers
+            f.labels(["x"]).inc_by(5.0);
             f.clear();
             to_worker.send(()).unwrap();
             assert_eq!(main_gets.recv().unwrap(), 0.0, "a fresh child after clear");
@@ -732,41 +506,22 @@ mod tests {
     fn a_lookup_inside_a_lookup_finds_the_same_children() {
         let f = Family::new(["a"], Counter::new());
         f.labels(["x"]).inc();
-        f.labels(["x"]).inc(); // remembered: the next lookup of x is a hit
-                               // Inside a hit the slots stay borrowed: lookups there, however many running, may
-                               // find what is remembered but not remember anything.
+        // Inside `with_labels` the table stays pinned: lookups there, and the children
+        // they create, are the family's as anywhere.
         f.with_labels(["x"], |x| {
             x.inc();
             f.with_labels(["x"], Counter::inc);
             f.with_labels(["y"], |y| y.inc_by(x.get()));
             f.labels(["y"]).inc();
-            f.labels(["y"]).inc();
+            assert!(f.remove(["z"]) || f.len() == 2);
         });
-        assert_eq!(f.labels(["x"]).get(), 4.0);
-        assert_eq!(f.with_labels(["y"], Counter::get), 6.0);
+        assert_eq!(f.labels(["x"]).get(), 3.0);
+        assert_eq!(f.with_labels(["y"], Counter::get), 4.0);
         assert_eq!(f.len(), 2);
     }
 
     #[test]
-    fn families_do_not_share_remembered_children() {
-        let first = Family::new(["a"], Counter::new());
-        let second = Family::new(["a"], Counter::new());
-        for _ in 0..3 {
-            first.labels(["x"]).inc(); // remembered at the second
-        }
-        // Same values, same slot: only the family tells the remembered child apart.
-        for _ in 0..3 {
-            second.labels(["x"]).inc_by(10.0);
-        }
-        assert_eq!(first.labels(["x"]).get(), 3.0);
-        assert_eq!(second.labels(["x"]).get(), 30.0);
-        let gauges = Family::new(["a"], crate::Gauge::new());
-        gauges.labels(["x"]).set(-1.0);
-        assert_eq!(first.labels(["x"]).get(), 3.0);
-    }
-
-    #[test]
-    fn label_sets_too_big_for_a_slot_still_find_their_child() {
+    fn long_values_and_many_labels_find_their_child() {
         let long = "x".repeat(300);
         let f = Family::new(["a", "b"], Counter::new());
         for _ in 0..3 {
@@ -780,10 +535,7 @@ mod tests {
             ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
             Counter::new(),
         );
-        for _ in 0..3 {
-            wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).inc();
-        }
-        // Nine labels: a slot keeps eight, so the ninth must not be taken as equal.
+        wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).inc_by(3.0);
         wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 0]).inc_by(10.0);
         assert_eq!(wide.labels([1, 2, 3, 4, 5, 6, 7, 8, 9]).get(), 3.0);
         assert!(wide.remove([1, 2, 3, 4, 5, 6, 7, 8, 9]));
@@ -796,7 +548,7 @@ mod tests {
         f.labels(("/a\"b\\c\nd", 200)).inc();
         let pieces = LabelPieces::new(&f.label_names);
         let mut out = Vec::new();
-        for ChildKey(child) in f.children().map.pin().keys() {
+        for child in f.children().store.pin().children() {
             pieces.render(child, &mut out);
         }
         assert_eq!(
@@ -805,51 +557,95 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_child_and_a_lookup_for_the_same_values_hash_alike() {
-        use core::hash::BuildHasher;
-        let hasher = ValueHasher::new();
-        let hash = |value: &dyn Fn(&mut key::ValueState)| {
-            let mut state = hasher.build_hasher();
-            value(&mut state);
-            state.unmasked()
-        };
-        let values: [&[u8]; 3] = [b"GET", b"/api/orders", b"200"];
-        let child = ChildKey(Arc::new(ChildInner::new(
-            Counter::new(),
-            key::pack(&values),
-            0.0,
-        )));
-        let of_child = hash(&|state| child.hash(state));
-        assert_eq!(of_child, hash(&|state| Query(&values).hash(state)));
-        let other: [&[u8]; 3] = [b"GET", b"/api/order", b"s200"];
-        assert_ne!(of_child, hash(&|state| Query(&other).hash(state)));
+    /// The values of `f`'s children as a scrape lists them.
+    fn listed(f: &Family<Counter, 1>) -> Vec<String> {
+        let pinned = f.children().store.pin();
+        let values = pinned.children().map(|child| {
+            let value = unpack(&child.values).next().unwrap();
+            String::from_utf8(value.to_vec()).unwrap()
+        });
+        values.collect()
     }
 
     #[test]
-    fn children_of_every_kind_are_found_again_in_the_slots() {
-        // Counters and gauges are held by their own type, the others behind `dyn Any`.
+    fn scrapes_list_children_in_creation_order_through_rebuilds_and_removals() {
+        let f = Family::new(["n"], Counter::new());
+        let mut expected: Vec<String> = Vec::new();
+        // Enough to grow the table several times; every third removed as it goes, and
+        // some created again, which puts them last.
+        for i in 0..200 {
+            f.labels([i]).inc();
+            expected.push(i.to_string());
+            if i % 3 == 0 {
+                assert!(f.remove([i / 2]));
+                expected.retain(|v| *v != (i / 2).to_string());
+            }
+            if i % 7 == 0 && !expected.contains(&(i / 2).to_string()) {
+                f.labels([i / 2]).inc();
+                expected.push((i / 2).to_string());
+            }
+            assert_eq!(listed(&f), expected, "after {i}");
+        }
+        assert_eq!(f.len(), expected.len());
+        for value in &expected {
+            let value: u32 = value.parse().unwrap();
+            assert_eq!(f.labels([value]).get(), 1.0, "{value}");
+        }
+    }
+
+    #[test]
+    fn a_scrape_lists_a_label_set_once_while_it_is_removed_and_created_again() {
+        let f = Family::new(["n"], Counter::new());
+        for i in 0..10 {
+            f.labels([i]).inc();
+        }
+        let pinned = f.children().store.pin();
+        let mut listed = pinned.children();
+        assert!(listed.next().is_some());
+        // While the scrape is at the first child: the others leave and come back, and so
+        // many new ones come that the table is rebuilt.
+        for i in 1..10 {
+            assert!(f.remove([i]));
+            f.labels([i]).inc_by(2.0);
+        }
+        for i in 10..100 {
+            f.labels([i]).inc();
+        }
+        let rest: Vec<f64> = listed.map(|child| child.metric.get()).collect();
+        assert!(rest.iter().all(|&v| v == 1.0), "{rest:?}");
+        drop(pinned);
+        assert_eq!(listed_len(&f), 100);
+    }
+
+    fn listed_len(f: &Family<Counter, 1>) -> usize {
+        listed(f).len()
+    }
+
+    #[test]
+    fn churn_keeps_the_table_small() {
+        let f = Family::new(["n"], Counter::new());
+        for i in 0..10_000 {
+            f.labels([i]).inc();
+            assert!(f.remove([i]));
+        }
+        f.labels(["last"]).inc();
+        let capacity = f.children().store.pin().capacity();
+        assert!(capacity <= 8, "{capacity}");
+        assert_eq!(listed(&f), ["last"]);
+    }
+
+    #[test]
+    fn children_of_every_kind_keep_their_values() {
         let counters = Family::new(["a"], Counter::new());
         let gauges = Family::new(["a"], crate::Gauge::new());
         let histograms = Family::new(["a"], crate::Histogram::new(&[1.0]));
-        // Three lookups running: remembered at the second, found there at the third.
         for value in ["x", "y"] {
             for _ in 0..3 {
                 counters.labels([value]).inc();
-            }
-            for _ in 0..3 {
                 counters.with_labels([value], Counter::inc);
-            }
-            for _ in 0..3 {
                 gauges.labels([value]).dec();
-            }
-            for _ in 0..3 {
                 gauges.with_labels([value], crate::Gauge::dec);
-            }
-            for _ in 0..3 {
                 histograms.labels([value]).observe(0.5);
-            }
-            for _ in 0..3 {
                 histograms.with_labels([value], |h| h.observe(2.0));
             }
         }
@@ -862,33 +658,11 @@ mod tests {
     }
 
     #[test]
-    fn label_sets_alike_in_what_a_slot_keeps_get_their_own_children() {
-        // Each pair: same lengths and covers but for what tells them apart (a length, or
-        // a long value's middle byte), the first remembered when the second comes.
-        let seventeen = "a".repeat(17);
-        let pairs: [[&str; 2]; 4] = [
-            ["", "\0"],
-            ["\x01", "\x01\x01\x01"],
-            ["\x01\x01\x01", "\x01\x01"],
-            [&seventeen, "aaaaaaaa#aaaaaaaa"],
-        ];
-        for [first, second] in pairs {
-            let f = Family::new(["a", "b"], Counter::new());
-            for _ in 0..3 {
-                f.labels((first, "x")).inc();
-            }
-            f.labels((second, "x")).inc_by(10.0);
-            assert_eq!(f.labels((first, "x")).get(), 3.0, "{first:?} {second:?}");
-            assert_eq!(f.labels((second, "x")).get(), 10.0, "{first:?} {second:?}");
-        }
-    }
-
-    #[test]
     fn values_of_every_length_and_byte_keep_their_children() {
-        // One slot for all (unit tests), so each lookup compares against the set there.
+        // Every label set hashes alike in unit tests, so each lookup compares the values
+        // against every child before it: sets that differ in one byte or a length.
         let f = Family::new(["a", "b"], Counter::new());
         let mut sets = Vec::new();
-        // Past 16 bytes, a slot holds a value's ends only: the middle is compared whole.
         for len in 0..=40 {
             let plain: String = (b'a'..=b'z').cycle().take(len).map(char::from).collect();
             sets.push((plain.clone(), "x".to_owned()));
@@ -901,8 +675,6 @@ mod tests {
             sets.push((String::new(), plain));
         }
         sets.dedup();
-        // Three lookups running: the second is remembered, the third a hit; the next set's
-        // first lookup then meets the remembered one, of the same lengths.
         for set in &sets {
             for _ in 0..3 {
                 f.labels((set.0.as_str(), set.1.as_str())).inc();
