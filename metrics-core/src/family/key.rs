@@ -23,6 +23,19 @@ impl ValueHasher {
     }
 }
 
+impl ValueHasher {
+    /// The hash state of `values`, written one value at a time.
+    #[allow(clippy::inline_always)] // a separate call in the lookup profile otherwise
+    #[inline(always)] // unrolled over a family's labels
+    pub(super) fn state_of<'v>(&self, values: impl IntoIterator<Item = &'v [u8]>) -> ValueState {
+        let mut state = self.build_hasher();
+        for value in values {
+            state.write(value);
+        }
+        state
+    }
+}
+
 impl BuildHasher for ValueHasher {
     type Hasher = ValueState;
 
@@ -76,6 +89,12 @@ impl Hasher for ValueState {
 }
 
 impl ValueState {
+    /// The hash as it is outside unit tests.
+    #[cfg(test)]
+    fn unmasked(&self) -> u64 {
+        self.hash
+    }
+
     #[inline]
     fn mix(&mut self, word: u64) {
         let product = u128::from(self.hash ^ word) * u128::from(self.multiplier);
@@ -105,8 +124,31 @@ fn short_word(value: &[u8]) -> u64 {
 }
 
 /// Label values end to end, each after its length (LEB128): how a child keeps them, in
-/// about a byte more than the values themselves.
-pub(super) fn pack(values: &[&[u8]]) -> Box<[u8]> {
+/// about a byte more than the values themselves. Up to [`INLINE`] bytes they are kept in
+/// the child itself, so that a lookup compares them in memory it has just read.
+pub(super) enum Packed {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Boxed(Box<[u8]>),
+}
+
+/// The most bytes of packed values a child keeps in itself: as many as fit beside the
+/// length in the room of a boxed slice and three words more.
+pub(super) const INLINE: usize = 38;
+
+impl core::ops::Deref for Packed {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Packed::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Packed::Boxed(bytes) => bytes,
+        }
+    }
+}
+
+/// `values` [packed](Packed).
+pub(super) fn pack(values: &[&[u8]]) -> Packed {
     let mut packed =
         Vec::with_capacity(values.iter().map(|v| length_bytes(v.len()) + v.len()).sum());
     for value in values {
@@ -120,7 +162,14 @@ pub(super) fn pack(values: &[&[u8]]) -> Box<[u8]> {
         packed.push(length as u8);
         packed.extend_from_slice(value);
     }
-    packed.into_boxed_slice()
+    match u8::try_from(packed.len()) {
+        Ok(len) if packed.len() <= INLINE => {
+            let mut bytes = [0; INLINE];
+            bytes[..packed.len()].copy_from_slice(&packed);
+            Packed::Inline { len, bytes }
+        }
+        _ => Packed::Boxed(packed.into_boxed_slice()),
+    }
 }
 
 fn length_bytes(length: usize) -> usize {
@@ -248,6 +297,17 @@ mod tests {
     }
 
     #[test]
+    fn packed_values_hash_as_the_values_they_pack() {
+        let hasher = ValueHasher::new();
+        let values: [&[u8]; 3] = [b"GET", b"/api/orders/with/a/long/path", b"200"];
+        let packed = pack(&values);
+        let of_values = hasher.state_of(values).unmasked();
+        assert_eq!(of_values, hasher.state_of(unpack(&packed)).unmasked());
+        let other: [&[u8]; 3] = [b"GET", b"/api/orders/with/a/long/pat", b"h200"];
+        assert_ne!(of_values, hasher.state_of(other).unmasked());
+    }
+
+    #[test]
     fn short_values_do_not_collide_by_construction() {
         let hasher = ValueHasher::new();
         let values = [
@@ -272,13 +332,18 @@ mod tests {
     #[test]
     fn packed_values_come_back_and_compare_exactly() {
         let long = "x".repeat(300);
-        let sets: [&[&str]; 6] = [
+        // Packed into 37, 38 and 39 bytes: the last kept in a box, the others inline.
+        let [below, at, above] = [36, 37, 38].map(|len| "y".repeat(len));
+        let sets: [&[&str]; 9] = [
             &[""],
             &["", ""],
             &["GET", "/api/orders", "200"],
             &[&long, "a"],
             &["a\"b", "\\", "\n"],
             &["ab", "c"],
+            &[&below],
+            &[&at],
+            &[&above],
         ];
         for set in sets {
             let bytes: Vec<&[u8]> = set.iter().map(|v| v.as_bytes()).collect();
@@ -294,6 +359,11 @@ mod tests {
             }
         }
         assert_eq!(pack(&[long.as_bytes()]).len(), 2 + 300);
+        assert!(matches!(
+            pack(&[at.as_bytes()]),
+            Packed::Inline { len: 38, .. }
+        ));
+        assert!(matches!(pack(&[above.as_bytes()]), Packed::Boxed(_)));
         assert!(
             !packs(&pack(&[b"a"]), &[b"a", b""]),
             "fewer values packed than asked"

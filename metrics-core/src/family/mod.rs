@@ -18,7 +18,7 @@ mod store;
 pub use by_name::{InFlightLabels, LabelledFamily, RequestLabels};
 pub use limit::{DEFAULT_MAX_SERIES, MAX_LABEL_VALUE_BYTES, OVERFLOW_VALUE};
 
-use key::{pack, unpack};
+use key::{pack, unpack, Packed};
 use limit::Overflow;
 use store::Store;
 
@@ -66,20 +66,23 @@ pub struct Family<M: Series, const N: usize> {
     children: OnceLock<Children<M>>,
 }
 
+/// In this order, so that a lookup finds the values at the start of the child, with the
+/// reference counts, however big the metric (a histogram's are 576 bytes).
+#[repr(C)]
 struct ChildInner<M> {
-    metric: M,
     /// The label values, [packed](pack): what lookups compare and hash. A scrape renders
     /// them with the label names, which every child would otherwise repeat.
-    values: Box<[u8]>,
+    values: Packed,
     created: f64,
+    metric: M,
 }
 
 impl<M> ChildInner<M> {
-    fn new(metric: M, values: Box<[u8]>, created: f64) -> Self {
+    fn new(metric: M, values: Packed, created: f64) -> Self {
         ChildInner {
-            metric,
             values,
             created,
+            metric,
         }
     }
 }

@@ -18,7 +18,7 @@ use seize::{Collector, Guard, LocalGuard};
 
 use super::key::{packs, unpack, ValueHasher};
 use super::ChildInner;
-use core::hash::{BuildHasher, Hasher};
+use core::hash::Hasher;
 
 /// The children of a family.
 pub(super) struct Store<M> {
@@ -68,7 +68,8 @@ impl<M> Table<M> {
 
     /// The child whose packed values are `values`, probing from `hash`. `load` reads a
     /// child's pointer: protected by a guard in a lookup, plainly under the writer's lock.
-    #[inline]
+    #[allow(clippy::inline_always)] // a separate call in the lookup profile otherwise
+    #[inline(always)] // the whole of a lookup
     fn find(
         &self,
         hash: u64,
@@ -148,13 +149,15 @@ impl<M> Store<M> {
     }
 
     /// The hash of a label set, for [`Pinned::find`] and [`insert`](Self::insert).
-    #[inline]
-    pub(super) fn hash(&self, values: &[&[u8]]) -> u64 {
-        let mut state = self.hasher.build_hasher();
-        for value in values {
-            state.write(value);
-        }
-        state.finish()
+    #[allow(clippy::inline_always)] // a separate call in the lookup profile otherwise
+    #[inline(always)] // unrolled over the family's labels
+    pub(super) fn hash<const N: usize>(&self, values: &[&[u8]; N]) -> u64 {
+        self.hasher.state_of(values.iter().copied()).finish()
+    }
+
+    /// The hash of a child's packed values, as [`hash`](Self::hash) gives for them.
+    fn hash_packed(&self, values: &[u8]) -> u64 {
+        self.hasher.state_of(unpack(values)).finish()
     }
 
     /// A view of the current table that stays valid while it lives, however the store
@@ -213,8 +216,7 @@ impl<M> Store<M> {
             if !child.is_null() {
                 // SAFETY: a live child of the table, under the lock.
                 let values = unsafe { &(*child).values };
-                let values: Vec<&[u8]> = unpack(values).collect();
-                new.push(self.hash(&values), child);
+                new.push(self.hash_packed(values), child);
             }
         }
         let new = Box::into_raw(Box::new(new));
@@ -222,12 +224,20 @@ impl<M> Store<M> {
         // SAFETY: `old` is out of reach for new lookups; it came from `Box::into_raw`. Its
         // children moved to the new table, so only the arrays go.
         unsafe { self.collector.retire(old, seize::reclaim::boxed) };
+        self.flush();
         // SAFETY: just made; only a later rebuild under the lock retires it.
         unsafe { &*new }
     }
 
+    /// Starts freeing what this thread retired, rather than when 32 things have gathered:
+    /// a replaced table is as big as the children it held. (A removed child waits for
+    /// the others: each start costs a barrier on every core.)
+    fn flush(&self) {
+        self.collector.enter().flush();
+    }
+
     /// Takes the child for `values` out; returns whether there was one.
-    pub(super) fn remove(&self, values: &[&[u8]]) -> bool {
+    pub(super) fn remove<const N: usize>(&self, values: &[&[u8]; N]) -> bool {
         let hash = self.hash(values);
         let mut live = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let table = self.current(&mut live);
@@ -262,6 +272,7 @@ impl<M> Store<M> {
         );
         // SAFETY: as in `rebuild`.
         unsafe { self.collector.retire(old, seize::reclaim::boxed) };
+        self.flush();
         *live = 0;
         self.live.store(0, Ordering::Relaxed);
     }

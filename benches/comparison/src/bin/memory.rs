@@ -1,4 +1,4 @@
-//! Memory per labelled series: 100,000 series of a counter labelled
+//! Memory per labelled series: 100,000 and then 1,000,000 series of a counter labelled
 //! `{method, endpoint, status}` in each library, counted by a global allocator that keeps
 //! the number of live heap bytes.
 //!
@@ -46,7 +46,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-const SERIES: usize = 100_000;
+/// The sizes measured, one after the other.
+const SIZES: [usize; 2] = [100_000, 1_000_000];
 
 fn endpoint(i: usize) -> String {
     format!("/api/item/{i}")
@@ -55,32 +56,40 @@ fn endpoint(i: usize) -> String {
 /// Live bytes added by `fill` on `container`, per series; the container itself (created
 /// before) is not counted.
 #[allow(clippy::cast_precision_loss)]
-fn per_series<T>(name: &str, container: T, fill: impl FnOnce(&T)) -> f64 {
+fn per_series<T>(series: usize, name: &str, container: T, fill: impl FnOnce(&T)) -> f64 {
     let before = LIVE.load(Relaxed);
     fill(&container);
     let after = LIVE.load(Relaxed);
-    let bytes = (after - before) as f64 / SERIES as f64;
+    let bytes = (after - before) as f64 / series as f64;
     println!("{name:<44} {bytes:>8.1} bytes per series");
     drop(container);
     bytes
 }
 
 fn main() {
-    println!("{SERIES} series of a counter labelled {{method, endpoint, status}}:");
+    for series in SIZES {
+        measure(series);
+    }
+}
+
+fn measure(series: usize) {
+    println!("{series} series of a counter labelled {{method, endpoint, status}}:");
 
     per_series(
+        series,
         "promlink (Family<Counter, 3>)",
         // Room for every series: past its default limit (10,000) a family counts new
         // label sets in one overflow series.
-        promlink::Family::new(REQUEST_LABELS, promlink::Counter::new()).with_max_series(SERIES),
+        promlink::Family::new(REQUEST_LABELS, promlink::Counter::new()).with_max_series(series),
         |family| {
-            for i in 0..SERIES {
+            for i in 0..series {
                 family.labels(("GET", endpoint(i).as_str(), "200")).inc();
             }
         },
     );
 
     per_series(
+        series,
         "prometheus (IntCounterVec)",
         prometheus::IntCounterVec::new(
             prometheus::Opts::new("requests_total", "Requests."),
@@ -88,7 +97,7 @@ fn main() {
         )
         .unwrap(),
         |vec| {
-            for i in 0..SERIES {
+            for i in 0..series {
                 vec.with_label_values(&["GET", endpoint(i).as_str(), "200"])
                     .inc();
             }
@@ -96,13 +105,14 @@ fn main() {
     );
 
     per_series(
+        series,
         "prometheus-client (Family, String endpoint)",
         prometheus_client::metrics::family::Family::<
             client_side::EndpointOwned,
             prometheus_client::metrics::counter::Counter,
         >::default(),
         |family| {
-            for i in 0..SERIES {
+            for i in 0..series {
                 family
                     .get_or_create(&client_side::EndpointOwned {
                         method: "GET",
@@ -115,11 +125,12 @@ fn main() {
     );
 
     per_series(
+        series,
         "metrics + exporter-prometheus recorder",
         metrics_builder().build_recorder(),
         |recorder| {
             metrics::with_local_recorder(recorder, || {
-                for i in 0..SERIES {
+                for i in 0..series {
                     metrics::counter!(
                         "requests_total",
                         "method" => "GET",
@@ -133,10 +144,11 @@ fn main() {
     );
 
     per_series(
+        series,
         "measured (CounterVec, ThreadedRodeo sets)",
         measured::CounterVec::with_label_set(measured_side::RequestLabelSet::default()),
         |vec| {
-            for i in 0..SERIES {
+            for i in 0..series {
                 vec.inc(measured_side::RequestLabels {
                     method: "GET",
                     endpoint: &endpoint(i),
