@@ -7,8 +7,9 @@
 //!
 //! Every peer sees the same label sets in the same order (a fixed-seed generator). Label
 //! values are `&'static str` for every peer (the endpoints are leaked once), the cheapest
-//! form each takes. `measured` is in the counter-only groups (11, 12); `metrics` is not
-//! here yet, nor `measured`'s histograms and scrape (see BENCHMARKS.md).
+//! form each takes. The peers: promlink, `prometheus`, `prometheus-client`, `metrics`
+//! with `metrics-exporter-prometheus`'s recorder (one of its own for each family set, set
+//! for each call with `with_local_recorder`), and `measured` (`lasso` label sets).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -16,7 +17,8 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use promlink_comparison::{client_side, measured_side, BUCKETS};
+use metrics_exporter_prometheus::PrometheusRecorder;
+use promlink_comparison::{client_side, measured_side, metrics_builder, BUCKETS};
 
 type ClientCounter = prometheus_client::metrics::counter::Counter;
 type ClientHistogram = prometheus_client::metrics::histogram::Histogram;
@@ -101,8 +103,10 @@ fn endpoints(n: usize, prefix: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// The three peers' counter and histogram families for the request mix.
+/// The peers' counter and histogram families for the request mix.
 struct Peers {
+    metrics: PrometheusRecorder,
+    measured: measured_side::RequestGroup,
     promlink_requests: Arc<promlink::Metric<promlink::Family<promlink::Counter, 3>>>,
     promlink_latency: Arc<promlink::Metric<promlink::Family<promlink::Histogram<8>, 2>>>,
     prom_requests: prometheus::IntCounterVec,
@@ -115,6 +119,8 @@ impl Peers {
     fn new() -> Peers {
         let labels = ["method", "endpoint", "status"];
         Peers {
+            metrics: metrics_builder().build_recorder(),
+            measured: measured_side::RequestGroup::default(),
             promlink_requests: Arc::new(promlink::Metric::new(
                 "requests_total",
                 "Requests.",
@@ -175,6 +181,39 @@ impl Peers {
             .get_or_create(&client_side::StaticPair { method, endpoint })
             .observe(seconds);
     }
+
+    fn metrics(&self, (method, endpoint, status): Request, seconds: f64) {
+        self.with_metrics(|| {
+            metrics::counter!(
+                "requests_total", "method" => method, "endpoint" => endpoint, "status" => status
+            )
+            .increment(1);
+            metrics::histogram!("latency_seconds", "method" => method, "endpoint" => endpoint)
+                .record(seconds);
+        });
+    }
+
+    /// Runs `f` with this set's `metrics` recorder.
+    fn with_metrics(&self, f: impl FnOnce()) {
+        metrics::with_local_recorder(&self.metrics, f);
+    }
+
+    fn measured(&self, (method, endpoint, status): (&str, &str, &str), seconds: f64) {
+        self.measured
+            .requests_total
+            .inc(measured_side::RequestLabels {
+                method,
+                endpoint,
+                status,
+            });
+        self.measured.latency_seconds.observe(
+            measured_side::MethodPathLabels {
+                method,
+                path: endpoint,
+            },
+            seconds,
+        );
+    }
 }
 
 type Request = (&'static str, &'static str, &'static str);
@@ -183,10 +222,12 @@ type Request = (&'static str, &'static str, &'static str);
 type Serve = fn(&Peers, Request, f64);
 
 /// One request of the mix for each peer, by name.
-const PEERS: [(&str, Serve); 3] = [
+const PEERS: [(&str, Serve); 5] = [
     ("promlink", Peers::promlink),
     ("prometheus", Peers::prometheus),
     ("prometheus-client", Peers::client),
+    ("metrics", Peers::metrics),
+    ("measured (lasso ThreadedRodeo sets)", Peers::measured),
 ];
 
 // 10. The request mix on one thread: counter inc + histogram observe, each looked up.
@@ -299,14 +340,27 @@ fn ten_thousand_sets(c: &mut Criterion) {
                 .inc();
         });
     });
-    let measured = measured::CounterVec::with_label_set(measured_side::RequestLabelSet::default());
+    g.bench_function("metrics", |b| {
+        b.iter(|| {
+            let endpoint = endpoint();
+            peers.with_metrics(|| {
+                metrics::counter!(
+                    "requests_total", "method" => "GET", "endpoint" => endpoint, "status" => "200"
+                )
+                .increment(1);
+            });
+        });
+    });
     g.bench_function("measured (lasso ThreadedRodeo sets)", |b| {
         b.iter(|| {
-            measured.inc(measured_side::RequestLabels {
-                method: "GET",
-                endpoint: endpoint(),
-                status: "200",
-            });
+            peers
+                .measured
+                .requests_total
+                .inc(measured_side::RequestLabels {
+                    method: "GET",
+                    endpoint: endpoint(),
+                    status: "200",
+                });
         });
     });
     g.finish();
@@ -315,87 +369,100 @@ fn ten_thousand_sets(c: &mut Criterion) {
 /// New series created in a fresh family, per sample.
 const FIRST_TOUCH: usize = 100_000;
 
+/// `iters` samples, each of a fresh family from `make` filled by `fill` (timed), dropped
+/// after (not timed).
+fn fresh<T>(iters: u64, make: impl Fn() -> T, fill: impl Fn(&T)) -> Duration {
+    (0..iters)
+        .map(|_| {
+            let family = make();
+            let start = Instant::now();
+            fill(&family);
+            start.elapsed()
+        })
+        .sum()
+}
+
 // 12. Creating 100,000 new series in a fresh family (time per series).
 fn first_touch(c: &mut Criterion) {
     let endpoints = endpoints(FIRST_TOUCH, "new");
     let mut g = c.benchmark_group("12_first_touch_100k_series");
     g.sample_size(10);
     g.throughput(Throughput::Elements(FIRST_TOUCH as u64));
-    // Each sample builds a fresh family, fills it (timed) and drops it (not timed).
-    let timed = |fill: &dyn Fn()| {
-        let start = Instant::now();
-        fill();
-        start.elapsed()
-    };
     g.bench_function("promlink", |b| {
         b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    let family = promlink::Family::new(
-                        ["method", "endpoint", "status"],
-                        promlink::Counter::new(),
-                    )
-                    .with_max_series(FIRST_TOUCH);
-                    timed(&|| {
-                        for e in &endpoints {
-                            family.labels(("GET", *e, "200")).inc();
-                        }
-                    })
-                })
-                .sum()
+            let make = || {
+                promlink::Family::new(["method", "endpoint", "status"], promlink::Counter::new())
+                    .with_max_series(FIRST_TOUCH)
+            };
+            fresh(iters, make, |family| {
+                for e in &endpoints {
+                    family.labels(("GET", *e, "200")).inc();
+                }
+            })
         });
     });
     g.bench_function("prometheus", |b| {
         b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    let family = Peers::new().prom_requests;
-                    timed(&|| {
-                        for e in &endpoints {
-                            family.with_label_values(&["GET", e, "200"]).inc();
-                        }
-                    })
-                })
-                .sum()
+            fresh(
+                iters,
+                || Peers::new().prom_requests,
+                |family| {
+                    for e in &endpoints {
+                        family.with_label_values(&["GET", e, "200"]).inc();
+                    }
+                },
+            )
         });
     });
     g.bench_function("prometheus-client", |b| {
         b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    let family = ClientFamily::<client_side::StaticLabels>::default();
-                    timed(&|| {
+            fresh(
+                iters,
+                ClientFamily::<client_side::StaticLabels>::default,
+                |family| {
+                    for e in &endpoints {
+                        let labels = client_side::StaticLabels {
+                            method: "GET",
+                            endpoint: e,
+                            status: "200",
+                        };
+                        family.get_or_create(&labels).inc();
+                    }
+                },
+            )
+        });
+    });
+    g.bench_function("metrics", |b| {
+        b.iter_custom(|iters| {
+            fresh(
+                iters,
+                || metrics_builder().build_recorder(),
+                |recorder| {
+                    metrics::with_local_recorder(recorder, || {
                         for e in &endpoints {
-                            let labels = client_side::StaticLabels {
-                                method: "GET",
-                                endpoint: e,
-                                status: "200",
-                            };
-                            family.get_or_create(&labels).inc();
+                            metrics::counter!(
+                            "requests_total", "method" => "GET", "endpoint" => *e, "status" => "200"
+                        )
+                        .increment(1);
                         }
-                    })
-                })
-                .sum()
+                    });
+                },
+            )
         });
     });
     g.bench_function("measured (lasso ThreadedRodeo sets)", |b| {
         b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| {
-                    let family = measured::CounterVec::with_label_set(
-                        measured_side::RequestLabelSet::default(),
-                    );
-                    timed(&|| {
-                        for e in &endpoints {
-                            family.inc(measured_side::RequestLabels {
-                                method: "GET",
-                                endpoint: e,
-                                status: "200",
-                            });
-                        }
-                    })
-                })
-                .sum()
+            let make =
+                || measured::CounterVec::with_label_set(measured_side::RequestLabelSet::default());
+            fresh(iters, make, |family| {
+                for e in &endpoints {
+                    family.inc(measured_side::RequestLabels {
+                        method: "GET",
+                        endpoint: e,
+                        status: "200",
+                    });
+                }
+            })
         });
     });
     g.finish();
@@ -419,6 +486,20 @@ fn filled(paths: &[&'static str]) -> Arc<Peers> {
     for (i, path) in paths.iter().enumerate() {
         let set = ("GET", *path, "200");
         peers.promlink_requests.labels(set).inc();
+        peers.with_metrics(|| {
+            metrics::counter!(
+                "requests_total", "method" => "GET", "endpoint" => *path, "status" => "200"
+            )
+            .increment(1);
+        });
+        peers
+            .measured
+            .requests_total
+            .inc(measured_side::RequestLabels {
+                method: "GET",
+                endpoint: path,
+                status: "200",
+            });
         peers
             .prom_requests
             .with_label_values(&["GET", path, "200"])
@@ -434,6 +515,17 @@ fn filled(paths: &[&'static str]) -> Arc<Peers> {
         if i < SCRAPE_HISTOGRAMS {
             for v in [0.003, 0.04, 0.2, 1.5] {
                 peers.promlink_latency.labels(("GET", *path)).observe(v);
+                peers.with_metrics(|| {
+                    metrics::histogram!("latency_seconds", "method" => "GET", "endpoint" => *path)
+                        .record(v);
+                });
+                peers.measured.latency_seconds.observe(
+                    measured_side::MethodPathLabels {
+                        method: "GET",
+                        path,
+                    },
+                    v,
+                );
                 peers
                     .prom_latency
                     .with_label_values(&["GET", path])
@@ -451,7 +543,7 @@ fn filled(paths: &[&'static str]) -> Arc<Peers> {
     peers
 }
 
-fn scraped(peers: &Peers) -> Vec<Scraped> {
+fn scraped(peers: &Arc<Peers>) -> Vec<Scraped> {
     let mut all = Vec::new();
 
     let registry = promlink::Registry::new();
@@ -518,7 +610,49 @@ fn scraped(peers: &Peers) -> Vec<Scraped> {
             peers.client_requests.get_or_create(&labels).inc();
         },
     });
+    all.extend(scraped_facade_and_measured(peers));
     all
+}
+
+/// The `metrics` and `measured` entries of [`scraped`].
+fn scraped_facade_and_measured(peers: &Arc<Peers>) -> [Scraped; 2] {
+    let metrics_handle = peers.metrics.handle();
+    [
+        Scraped {
+            name: "metrics",
+            scrape: Box::new(move || metrics_handle.render().len()),
+            inc: |peers, path| {
+                peers.with_metrics(|| {
+                    metrics::counter!(
+                        "requests_total", "method" => "GET", "endpoint" => path, "status" => "200"
+                    )
+                    .increment(1);
+                });
+            },
+        },
+        Scraped {
+            name: "measured (lasso ThreadedRodeo sets)",
+            scrape: Box::new({
+                let peers = peers.clone();
+                let mut encoder = measured::text::BufferedTextEncoder::new();
+                move || {
+                    use measured::MetricGroup as _;
+                    peers.measured.collect_group_into(&mut encoder).unwrap();
+                    encoder.finish().len()
+                }
+            }),
+            inc: |peers, path| {
+                peers
+                    .measured
+                    .requests_total
+                    .inc(measured_side::RequestLabels {
+                        method: "GET",
+                        endpoint: path,
+                        status: "200",
+                    });
+            },
+        },
+    ]
 }
 
 // 13. Scraping 100,000 counter + 1,000 histogram series to text, alone and while a

@@ -211,6 +211,28 @@ pub mod measured_side {
         pub latency_seconds: measured::HistogramVec<PathLabelSet, 8>,
     }
 
+    /// The request mix's metrics (`benches/cardinality.rs`): a counter by method, endpoint
+    /// and status, a histogram by method and endpoint (`path`).
+    #[derive(measured::MetricGroup)]
+    pub struct RequestGroup {
+        /// Requests.
+        pub requests_total: measured::CounterVec<RequestLabelSet>,
+        /// Latency.
+        pub latency_seconds: measured::HistogramVec<MethodPathLabelSet, 8>,
+    }
+
+    impl Default for RequestGroup {
+        fn default() -> Self {
+            RequestGroup {
+                requests_total: measured::CounterVec::with_label_set(RequestLabelSet::default()),
+                latency_seconds: measured::HistogramVec::with_label_set_and_metadata(
+                    MethodPathLabelSet::default(),
+                    measured::metric::histogram::Thresholds::with_buckets(super::BUCKETS),
+                ),
+            }
+        }
+    }
+
     /// One label looked up by run-time strings (the encode workload).
     #[derive(Clone, Copy, Debug, LabelGroup)]
     #[label(set = PathLabelSet)]
