@@ -251,6 +251,14 @@ fn request_mix(c: &mut Criterion) {
     g.finish();
 }
 
+/// A core for each of the two threads, if the machine says which: left to the scheduler,
+/// both sometimes share one core for a sample and take turns instead of contending (the
+/// samples then swing between about 17 and 32 ms).
+fn cores() -> [Option<core_affinity::CoreId>; 2] {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    [cores.first().copied(), cores.get(1).copied()]
+}
+
 /// Requests per thread in the two-thread mix.
 const PER_THREAD: usize = 100_000;
 
@@ -276,9 +284,12 @@ fn request_mix_two_threads(c: &mut Criterion) {
                 for _ in 0..iters {
                     let barrier = Barrier::new(3);
                     let started = std::thread::scope(|s| {
-                        for mine in &draws {
+                        for (mine, core) in draws.iter().zip(cores()) {
                             let (barrier, peers) = (&barrier, &peers);
                             s.spawn(move || {
+                                if let Some(core) = core {
+                                    core_affinity::set_for_current(core);
+                                }
                                 barrier.wait();
                                 for &set in mine {
                                     request(peers, set, 0.042);
