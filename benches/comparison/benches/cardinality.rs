@@ -230,6 +230,59 @@ const PEERS: [(&str, Serve); 5] = [
     ("measured (lasso ThreadedRodeo sets)", Peers::measured),
 ];
 
+impl Peers {
+    fn count_promlink(&self, path: &'static str) {
+        self.promlink_requests.labels(("GET", path, "200")).inc();
+    }
+
+    fn count_prometheus(&self, path: &'static str) {
+        self.prom_requests
+            .with_label_values(&["GET", path, "200"])
+            .inc();
+    }
+
+    fn count_client(&self, path: &'static str) {
+        let labels = client_side::StaticLabels {
+            method: "GET",
+            endpoint: path,
+            status: "200",
+        };
+        self.client_requests.get_or_create(&labels).inc();
+    }
+
+    fn count_metrics(&self, path: &'static str) {
+        self.with_metrics(|| {
+            metrics::counter!(
+                "requests_total", "method" => "GET", "endpoint" => path, "status" => "200"
+            )
+            .increment(1);
+        });
+    }
+
+    fn count_measured(&self, path: &'static str) {
+        self.measured
+            .requests_total
+            .inc(measured_side::RequestLabels {
+                method: "GET",
+                endpoint: path,
+                status: "200",
+            });
+    }
+}
+
+/// A lookup of `{method="GET", endpoint=path, status="200"}` and an increment.
+type Count = fn(&Peers, &'static str);
+
+/// The counter-only workloads' lookup + inc for each peer, by name: in the same order as
+/// [`PEERS`].
+const COUNTERS: [(&str, Count); 5] = [
+    ("promlink", Peers::count_promlink),
+    ("prometheus", Peers::count_prometheus),
+    ("prometheus-client", Peers::count_client),
+    ("metrics", Peers::count_metrics),
+    ("measured (lasso ThreadedRodeo sets)", Peers::count_measured),
+];
+
 // 10. The request mix on one thread: counter inc + histogram observe, each looked up.
 fn request_mix(c: &mut Criterion) {
     let sets = request_sets();
@@ -323,57 +376,9 @@ fn ten_thousand_sets(c: &mut Criterion) {
         next = (next + 1) % SETS;
         black_box(order[next])
     };
-    g.bench_function("promlink", |b| {
-        b.iter(|| {
-            peers
-                .promlink_requests
-                .labels(("GET", endpoint(), "200"))
-                .inc();
-        });
-    });
-    g.bench_function("prometheus", |b| {
-        b.iter(|| {
-            peers
-                .prom_requests
-                .with_label_values(&["GET", endpoint(), "200"])
-                .inc();
-        });
-    });
-    g.bench_function("prometheus-client", |b| {
-        b.iter(|| {
-            peers
-                .client_requests
-                .get_or_create(&client_side::StaticLabels {
-                    method: "GET",
-                    endpoint: endpoint(),
-                    status: "200",
-                })
-                .inc();
-        });
-    });
-    g.bench_function("metrics", |b| {
-        b.iter(|| {
-            let endpoint = endpoint();
-            peers.with_metrics(|| {
-                metrics::counter!(
-                    "requests_total", "method" => "GET", "endpoint" => endpoint, "status" => "200"
-                )
-                .increment(1);
-            });
-        });
-    });
-    g.bench_function("measured (lasso ThreadedRodeo sets)", |b| {
-        b.iter(|| {
-            peers
-                .measured
-                .requests_total
-                .inc(measured_side::RequestLabels {
-                    method: "GET",
-                    endpoint: endpoint(),
-                    status: "200",
-                });
-        });
-    });
+    for (name, count) in COUNTERS {
+        g.bench_function(name, |b| b.iter(|| count(&peers, endpoint())));
+    }
     g.finish();
 }
 
@@ -487,7 +492,7 @@ const SCRAPE_HISTOGRAMS: usize = 1_000;
 struct Scraped {
     name: &'static str,
     scrape: Box<dyn FnMut() -> usize>,
-    inc: fn(&Peers, &'static str),
+    inc: Count,
 }
 
 /// The peers' families filled for the scrape: a counter series for each of `paths`, a
@@ -495,59 +500,16 @@ struct Scraped {
 fn filled(paths: &[&'static str]) -> Arc<Peers> {
     let peers = Arc::new(Peers::new());
     for (i, path) in paths.iter().enumerate() {
-        let set = ("GET", *path, "200");
-        peers.promlink_requests.labels(set).inc();
-        peers.with_metrics(|| {
-            metrics::counter!(
-                "requests_total", "method" => "GET", "endpoint" => *path, "status" => "200"
-            )
-            .increment(1);
-        });
-        peers
-            .measured
-            .requests_total
-            .inc(measured_side::RequestLabels {
-                method: "GET",
-                endpoint: path,
-                status: "200",
-            });
-        peers
-            .prom_requests
-            .with_label_values(&["GET", path, "200"])
-            .inc();
-        peers
-            .client_requests
-            .get_or_create(&client_side::StaticLabels {
-                method: "GET",
-                endpoint: path,
-                status: "200",
-            })
-            .inc();
         if i < SCRAPE_HISTOGRAMS {
-            for v in [0.003, 0.04, 0.2, 1.5] {
-                peers.promlink_latency.labels(("GET", *path)).observe(v);
-                peers.with_metrics(|| {
-                    metrics::histogram!("latency_seconds", "method" => "GET", "endpoint" => *path)
-                        .record(v);
-                });
-                peers.measured.latency_seconds.observe(
-                    measured_side::MethodPathLabels {
-                        method: "GET",
-                        path,
-                    },
-                    v,
-                );
-                peers
-                    .prom_latency
-                    .with_label_values(&["GET", path])
-                    .observe(v);
-                peers
-                    .client_latency
-                    .get_or_create(&client_side::StaticPair {
-                        method: "GET",
-                        endpoint: path,
-                    })
-                    .observe(v);
+            // Requests of the mix: the counter series counts these four.
+            for seconds in [0.003, 0.04, 0.2, 1.5] {
+                for (_, serve) in PEERS {
+                    serve(&peers, ("GET", path, "200"), seconds);
+                }
+            }
+        } else {
+            for (_, count) in COUNTERS {
+                count(&peers, path);
             }
         }
     }
@@ -570,7 +532,7 @@ fn scraped(peers: &Arc<Peers>) -> Vec<Scraped> {
                 out.len()
             }
         }),
-        inc: |peers, path| peers.promlink_requests.labels(("GET", path, "200")).inc(),
+        inc: Peers::count_promlink,
     });
     let prom_registry = prometheus::Registry::new();
     prom_registry
@@ -592,12 +554,7 @@ fn scraped(peers: &Arc<Peers>) -> Vec<Scraped> {
                 out.len()
             }
         }),
-        inc: |peers, path| {
-            peers
-                .prom_requests
-                .with_label_values(&["GET", path, "200"])
-                .inc();
-        },
+        inc: Peers::count_prometheus,
     });
     let mut client_registry = prometheus_client::registry::Registry::default();
     client_registry.register("requests", "Requests.", peers.client_requests.clone());
@@ -612,14 +569,7 @@ fn scraped(peers: &Arc<Peers>) -> Vec<Scraped> {
                 out.len()
             }
         }),
-        inc: |peers, path| {
-            let labels = client_side::StaticLabels {
-                method: "GET",
-                endpoint: path,
-                status: "200",
-            };
-            peers.client_requests.get_or_create(&labels).inc();
-        },
+        inc: Peers::count_client,
     });
     all.extend(scraped_facade_and_measured(peers));
     all
@@ -632,14 +582,7 @@ fn scraped_facade_and_measured(peers: &Arc<Peers>) -> [Scraped; 2] {
         Scraped {
             name: "metrics",
             scrape: Box::new(move || metrics_handle.render().len()),
-            inc: |peers, path| {
-                peers.with_metrics(|| {
-                    metrics::counter!(
-                        "requests_total", "method" => "GET", "endpoint" => path, "status" => "200"
-                    )
-                    .increment(1);
-                });
-            },
+            inc: Peers::count_metrics,
         },
         Scraped {
             name: "measured (lasso ThreadedRodeo sets)",
@@ -652,16 +595,7 @@ fn scraped_facade_and_measured(peers: &Arc<Peers>) -> [Scraped; 2] {
                     encoder.finish().len()
                 }
             }),
-            inc: |peers, path| {
-                peers
-                    .measured
-                    .requests_total
-                    .inc(measured_side::RequestLabels {
-                        method: "GET",
-                        endpoint: path,
-                        status: "200",
-                    });
-            },
+            inc: Peers::count_measured,
         },
     ]
 }
