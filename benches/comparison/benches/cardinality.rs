@@ -231,16 +231,19 @@ const PEERS: [(&str, Serve); 5] = [
 ];
 
 impl Peers {
+    #[inline]
     fn count_promlink(&self, path: &'static str) {
         self.promlink_requests.labels(("GET", path, "200")).inc();
     }
 
+    #[inline]
     fn count_prometheus(&self, path: &'static str) {
         self.prom_requests
             .with_label_values(&["GET", path, "200"])
             .inc();
     }
 
+    #[inline]
     fn count_client(&self, path: &'static str) {
         let labels = client_side::StaticLabels {
             method: "GET",
@@ -250,6 +253,7 @@ impl Peers {
         self.client_requests.get_or_create(&labels).inc();
     }
 
+    #[inline]
     fn count_metrics(&self, path: &'static str) {
         self.with_metrics(|| {
             metrics::counter!(
@@ -259,6 +263,7 @@ impl Peers {
         });
     }
 
+    #[inline]
     fn count_measured(&self, path: &'static str) {
         self.measured
             .requests_total
@@ -376,9 +381,17 @@ fn ten_thousand_sets(c: &mut Criterion) {
         next = (next + 1) % SETS;
         black_box(order[next])
     };
-    for (name, count) in COUNTERS {
-        g.bench_function(name, |b| b.iter(|| count(&peers, endpoint())));
-    }
+    // Each called directly, not through `COUNTERS`' pointers: inlined into criterion's
+    // loop, as the other groups' code is (through the pointers promlink measured 1.10-1.15
+    // x prometheus here, directly 0.90).
+    let [promlink, prometheus, client, metrics, measured] = COUNTERS.map(|(name, _)| name);
+    g.bench_function(promlink, |b| b.iter(|| peers.count_promlink(endpoint())));
+    g.bench_function(prometheus, |b| {
+        b.iter(|| peers.count_prometheus(endpoint()));
+    });
+    g.bench_function(client, |b| b.iter(|| peers.count_client(endpoint())));
+    g.bench_function(metrics, |b| b.iter(|| peers.count_metrics(endpoint())));
+    g.bench_function(measured, |b| b.iter(|| peers.count_measured(endpoint())));
     g.finish();
 }
 
