@@ -12,7 +12,7 @@
 use core::marker::PhantomData;
 use core::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use seize::{Collector, Guard, LocalGuard};
 
@@ -29,8 +29,6 @@ pub(super) struct Store<M> {
     /// The number of children, for [`len`](Self::len) without the lock.
     live: AtomicUsize,
     hasher: ValueHasher,
-    /// Frees replaced tables and removed children once no lookup or scrape holds them.
-    collector: Collector,
     /// The table owns a strong count of each child: `Store` is `Send` and `Sync` as
     /// `Arc<ChildInner<M>>` is.
     _children: PhantomData<Arc<ChildInner<M>>>,
@@ -126,6 +124,21 @@ impl<M> Table<M> {
     }
 }
 
+/// Frees replaced tables and removed children once no lookup or scrape holds them: one
+/// for every family, as a collector costs about 16 KiB (one each was 16 MiB for a
+/// thousand families).
+fn collector() -> &'static Collector {
+    static COLLECTOR: OnceLock<Collector> = OnceLock::new();
+    COLLECTOR.get_or_init(Collector::new)
+}
+
+/// Starts freeing what this thread retired, rather than when 32 things have gathered: a
+/// replaced table is as big as the children it held. (A removed child waits for the
+/// others: each start costs a barrier on every core.)
+fn flush() {
+    collector().enter().flush();
+}
+
 /// Drops the table's strong count of a child that a removal took out.
 ///
 /// # Safety
@@ -143,7 +156,6 @@ impl<M> Store<M> {
             writer: Mutex::new(0),
             live: AtomicUsize::new(0),
             hasher: ValueHasher::new(),
-            collector: Collector::new(),
             _children: PhantomData,
         }
     }
@@ -164,7 +176,7 @@ impl<M> Store<M> {
     /// changes meanwhile.
     #[inline]
     pub(super) fn pin(&self) -> Pinned<'_, M> {
-        let guard = self.collector.enter();
+        let guard = collector().enter();
         let table = guard.protect(&self.table, Ordering::Acquire);
         // SAFETY: a table is retired only after it is replaced, and freed only once no
         // guard from before its retirement remains.
@@ -223,17 +235,10 @@ impl<M> Store<M> {
         let old = self.table.swap(new, Ordering::AcqRel);
         // SAFETY: `old` is out of reach for new lookups; it came from `Box::into_raw`. Its
         // children moved to the new table, so only the arrays go.
-        unsafe { self.collector.retire(old, seize::reclaim::boxed) };
-        self.flush();
+        unsafe { collector().retire(old, seize::reclaim::boxed) };
+        flush();
         // SAFETY: just made; only a later rebuild under the lock retires it.
         unsafe { &*new }
-    }
-
-    /// Starts freeing what this thread retired, rather than when 32 things have gathered:
-    /// a replaced table is as big as the children it held. (A removed child waits for
-    /// the others: each start costs a barrier on every core.)
-    fn flush(&self) {
-        self.collector.enter().flush();
     }
 
     /// Takes the child for `values` out; returns whether there was one.
@@ -249,7 +254,7 @@ impl<M> Store<M> {
         table.children[position].store(ptr::null_mut(), Ordering::Release);
         // SAFETY: out of the table, whose count it was; a lookup still holding it holds a
         // guard from before this.
-        unsafe { self.collector.retire(child, release) };
+        unsafe { collector().retire(child, release) };
         *live -= 1;
         self.live.store(*live, Ordering::Relaxed);
         true
@@ -263,7 +268,7 @@ impl<M> Store<M> {
             let child = child.load(Ordering::Relaxed);
             if !child.is_null() {
                 // SAFETY: as in `remove`; the table that held it is retired below.
-                unsafe { self.collector.retire(child, release) };
+                unsafe { collector().retire(child, release) };
             }
         }
         let old = self.table.swap(
@@ -271,8 +276,8 @@ impl<M> Store<M> {
             Ordering::AcqRel,
         );
         // SAFETY: as in `rebuild`.
-        unsafe { self.collector.retire(old, seize::reclaim::boxed) };
-        self.flush();
+        unsafe { collector().retire(old, seize::reclaim::boxed) };
+        flush();
         *live = 0;
         self.live.store(0, Ordering::Relaxed);
     }
@@ -286,13 +291,13 @@ impl<M> Store<M> {
 impl<M> Drop for Store<M> {
     fn drop(&mut self) {
         // SAFETY: no one else holds the store; the table came from `Box::into_raw`. Replaced
-        // tables and removed children go when the collector drops, after this.
+        // tables and removed children go when the collector's readers have left.
         let table = unsafe { Box::from_raw(*self.table.get_mut()) };
         for child in table.taken() {
             let child = child.load(Ordering::Relaxed);
             if !child.is_null() {
                 // SAFETY: the table's own count.
-                unsafe { release(child, &self.collector) };
+                unsafe { release(child, collector()) };
             }
         }
     }
