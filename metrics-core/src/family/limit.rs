@@ -21,10 +21,12 @@ pub const MAX_LABEL_VALUE_BYTES: usize = 2048;
 /// Every label value of the overflow series.
 pub const OVERFLOW_VALUE: &str = "__overflow__";
 
-/// Whether every value is short enough for a family to take (the number of label sets is
-/// the store's to check, under its lock).
+/// Whether a family may hold `values` as a label set of its own: every value short
+/// enough, and not the overflow series' own label set, which a scrape would otherwise list
+/// twice. (The number of label sets is the store's to check, under its lock.)
 pub(super) fn fits(values: &[&[u8]]) -> bool {
     values.iter().all(|v| v.len() <= MAX_LABEL_VALUE_BYTES)
+        && !values.iter().all(|v| *v == OVERFLOW_VALUE.as_bytes())
 }
 
 /// The overflow series of a family, made on the first label set refused, and the count of

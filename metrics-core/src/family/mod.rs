@@ -523,6 +523,50 @@ mod tests {
         assert_eq!(f.len(), 2);
     }
 
+    /// Clears of families big enough to fill the reclaimer's batches at once, under lookups
+    /// and scrapes: a child retired while still reachable would be read after it is freed.
+    #[test]
+    fn clears_under_lookups_and_scrapes_read_only_live_children() {
+        let f = Family::new(["n"], Counter::new());
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..200 {
+                    for i in 0..64 {
+                        f.labels([i]).inc();
+                    }
+                    f.clear();
+                }
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            });
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for i in 0..64 {
+                    assert!(f.with_labels([i], Counter::get) <= 201.0);
+                }
+                for value in listed(&f) {
+                    assert!(value.parse::<u32>().unwrap() < 64, "{value}");
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn the_overflow_label_set_is_the_overflow_series() {
+        let f = Family::new(["a", "b"], Counter::new()).with_max_series(1);
+        f.labels(("x", "y")).inc();
+        f.labels(("full", "now")).inc(); // refused: into the overflow series
+        f.labels((OVERFLOW_VALUE, OVERFLOW_VALUE)).inc_by(10.0);
+        f.labels((OVERFLOW_VALUE, "y")).inc(); // not its label set: refused as well
+        assert_eq!(f.len(), 1);
+        let overflow = f.children().overflow.series().unwrap();
+        assert_eq!(overflow.metric.get(), 12.0);
+        assert_eq!(f.refused_series(), 3);
+        let roomy = Family::new(["a"], Counter::new());
+        roomy.labels([OVERFLOW_VALUE]).inc();
+        assert_eq!(roomy.len(), 0, "never a child of its own, even with room");
+        assert_eq!(roomy.refused_series(), 1);
+    }
+
     #[test]
     fn long_values_and_many_labels_find_their_child() {
         let long = "x".repeat(300);

@@ -263,18 +263,19 @@ impl<M> Store<M> {
     /// Takes every child out.
     pub(super) fn clear(&self) {
         let mut live = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let old = self.current(&mut live);
-        for child in old.taken() {
-            let child = child.load(Ordering::Relaxed);
-            if !child.is_null() {
-                // SAFETY: as in `remove`; the table that held it is retired below.
-                unsafe { collector().retire(child, release) };
-            }
-        }
+        // Out of reach first: what is retired must be found by no lookup that begins after.
         let old = self.table.swap(
             Box::into_raw(Box::new(Table::with_capacity(SMALLEST))),
             Ordering::AcqRel,
         );
+        // SAFETY: only the writer, who holds the lock, retires tables: this one, below.
+        for child in unsafe { &*old }.taken() {
+            let child = child.load(Ordering::Relaxed);
+            if !child.is_null() {
+                // SAFETY: as in `remove`: out of reach now, and the table's count.
+                unsafe { collector().retire(child, release) };
+            }
+        }
         // SAFETY: as in `rebuild`.
         unsafe { collector().retire(old, seize::reclaim::boxed) };
         flush();
