@@ -265,7 +265,7 @@ impl<M: Series, const N: usize> Family<M, N> {
     }
 
     /// Calls `f` with the child for `values`, without taking a handle: the cheapest way to
-    /// update a child once. Keep `f` short: while it runs, children removed from this
+    /// update a child once. Keep `f` short: while it runs, children removed from any
     /// family are not freed.
     ///
     /// ```
