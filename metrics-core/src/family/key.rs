@@ -123,9 +123,11 @@ fn short_word(value: &[u8]) -> u64 {
     }
 }
 
-/// Label values end to end, each after its length (LEB128): how a child keeps them, in
-/// about a byte more than the values themselves. Up to [`INLINE`] bytes they are kept in
-/// the child itself, so that a lookup compares them in memory it has just read.
+/// Label values as a child keeps them: the length of each (LEB128) first, then the values
+/// end to end, in about a byte a value more than the values themselves. A lookup compares
+/// the lengths as a run of bytes and the values with no length read between them. Up to
+/// [`INLINE`] bytes they are kept in the child itself, so that a lookup compares them in
+/// memory it has just read.
 pub(super) enum Packed {
     Inline { len: u8, bytes: [u8; INLINE] },
     Boxed(Box<[u8]>),
@@ -160,6 +162,8 @@ pub(super) fn pack(values: &[&[u8]]) -> Packed {
         }
         #[allow(clippy::cast_possible_truncation)] // below 0x80
         packed.push(length as u8);
+    }
+    for value in values {
         packed.extend_from_slice(value);
     }
     match u8::try_from(packed.len()) {
@@ -176,34 +180,45 @@ fn length_bytes(length: usize) -> usize {
     (usize::BITS - length.leading_zeros()).div_ceil(7).max(1) as usize
 }
 
-/// The values [`pack`] packed, in order.
-pub(super) fn unpack(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = packed;
+/// The `count` values that [`pack`] packed, in order (fewer if `packed` holds fewer).
+pub(super) fn unpack(packed: &[u8], count: usize) -> impl Iterator<Item = &[u8]> {
+    // The values begin after `count` lengths, each ended by a byte under 0x80.
+    let header = packed
+        .iter()
+        .enumerate()
+        .filter(|(_, &byte)| byte < 0x80)
+        .nth(count.wrapping_sub(1))
+        .map_or(0, |(at, _)| at + 1);
+    let (mut lengths, mut rest) = packed.split_at(header.min(packed.len()));
     core::iter::from_fn(move || {
-        let (value, after) = next_value(rest)?;
-        rest = after;
+        let (length, after) = next_length(lengths)?;
+        let (value, others) = rest.split_at_checked(length)?;
+        (lengths, rest) = (after, others);
         Some(value)
     })
 }
 
-/// The first packed value and what follows it.
-#[inline]
-fn next_value(packed: &[u8]) -> Option<(&[u8], &[u8])> {
-    // Values under 128 bytes (most) have a one-byte length.
-    if let [length @ 0..0x80, rest @ ..] = packed {
-        return rest.split_at_checked(usize::from(*length));
+/// How many values `packed` holds, for those who do not know (a handle's `Debug`): the
+/// one count whose lengths add up, with the lengths, to all of it.
+pub(super) fn count(packed: &[u8]) -> usize {
+    let (mut lengths, mut total, mut count) = (packed, 0, 0);
+    while total < packed.len() {
+        let Some((length, after)) = next_length(lengths) else {
+            break;
+        };
+        total += length + (lengths.len() - after.len());
+        (lengths, count) = (after, count + 1);
     }
-    next_long_value(packed)
+    count
 }
 
-/// [`next_value`] for a value of 128 bytes or more, or none.
-#[cold]
-fn next_long_value(packed: &[u8]) -> Option<(&[u8], &[u8])> {
+/// The first length of `lengths` and the lengths after it.
+fn next_length(lengths: &[u8]) -> Option<(usize, &[u8])> {
     let mut length = 0_usize;
-    for (at, &byte) in packed.iter().enumerate() {
+    for (at, &byte) in lengths.iter().enumerate() {
         length |= usize::from(byte & 0x7f).checked_shl(u32::try_from(7 * at).ok()?)?;
         if byte & 0x80 == 0 {
-            return packed.get(at + 1..)?.split_at_checked(length);
+            return Some((length, &lengths[at + 1..]));
         }
     }
     None
@@ -211,21 +226,41 @@ fn next_long_value(packed: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Whether `packed` holds exactly `values`.
 #[inline]
-pub(super) fn packs(packed: &[u8], values: &[&[u8]]) -> bool {
-    let mut rest = packed;
-    for value in values {
-        match next_value(rest) {
-            Some((theirs, after)) if theirs.len() == value.len() && is_equal(value, theirs) => {
-                rest = after;
-            }
-            _ => return false,
+pub(super) fn packs<const N: usize>(packed: &[u8], values: &[&[u8]; N]) -> bool {
+    // Values under 128 bytes (most) have a one-byte length: then the first N bytes are
+    // the lengths, and the values follow.
+    let Some((lengths, bytes)) = packed.split_first_chunk::<N>() else {
+        return false;
+    };
+    let mut at = 0;
+    let mut differ = 0;
+    for (value, &length) in values.iter().zip(lengths) {
+        if length >= 0x80 {
+            return packs_long(packed, values);
         }
+        let Some(theirs) = bytes.get(at..at + value.len()) else {
+            return false;
+        };
+        if value.len() != usize::from(length) {
+            return false;
+        }
+        differ |= difference(value, theirs);
+        at += value.len();
     }
-    rest.is_empty()
+    differ == 0 && at == bytes.len()
+}
+
+/// [`packs`] for a child with a value of 128 bytes or more.
+#[cold]
+#[inline(never)]
+fn packs_long(packed: &[u8], values: &[&[u8]]) -> bool {
+    let mut theirs = unpack(packed, values.len());
+    let consumed: usize = values.iter().map(|v| length_bytes(v.len()) + v.len()).sum();
+    values.iter().all(|value| theirs.next() == Some(*value)) && consumed == packed.len()
 }
 
 /// Whether `text` equals `other`, of the same length.
-#[inline]
+#[cfg(test)]
 fn is_equal(text: &[u8], other: &[u8]) -> bool {
     difference(text, other) == 0
 }
@@ -302,7 +337,7 @@ mod tests {
         let values: [&[u8]; 3] = [b"GET", b"/api/orders/with/a/long/path", b"200"];
         let packed = pack(&values);
         let of_values = hasher.state_of(values).unmasked();
-        assert_eq!(of_values, hasher.state_of(unpack(&packed)).unmasked());
+        assert_eq!(of_values, hasher.state_of(unpack(&packed, 3)).unmasked());
         let other: [&[u8]; 3] = [b"GET", b"/api/orders/with/a/long/pat", b"h200"];
         assert_ne!(of_values, hasher.state_of(other).unmasked());
     }
@@ -334,11 +369,15 @@ mod tests {
         let long = "x".repeat(300);
         // Packed into 37, 38 and 39 bytes: the last kept in a box, the others inline.
         let [below, at, above] = [36, 37, 38].map(|len| "y".repeat(len));
-        let sets: [&[&str]; 9] = [
+        // 133 bytes: a length whose first LEB128 byte, 0x85, reads as 133 too.
+        let leb = "z".repeat(133);
+        let sets: [&[&str]; 11] = [
             &[""],
             &["", ""],
             &["GET", "/api/orders", "200"],
             &[&long, "a"],
+            &[&leb, "a"],
+            &["a", &leb],
             &["a\"b", "\\", "\n"],
             &["ab", "c"],
             &[&below],
@@ -348,11 +387,12 @@ mod tests {
         for set in sets {
             let bytes: Vec<&[u8]> = set.iter().map(|v| v.as_bytes()).collect();
             let packed = pack(&bytes);
-            assert_eq!(unpack(&packed).collect::<Vec<_>>(), bytes);
+            assert_eq!(unpack(&packed, bytes.len()).collect::<Vec<_>>(), bytes);
             for other in sets {
                 let other: Vec<&[u8]> = other.iter().map(|v| v.as_bytes()).collect();
+                assert_eq!(count(&packed), bytes.len());
                 assert_eq!(
-                    packs(&packed, &other),
+                    packs_slice(&packed, &other),
                     other == bytes,
                     "{set:?} against {other:?}"
                 );
@@ -368,6 +408,16 @@ mod tests {
             !packs(&pack(&[b"a"]), &[b"a", b""]),
             "fewer values packed than asked"
         );
+    }
+
+    /// [`packs`] for the numbers of values the tests use.
+    fn packs_slice(packed: &[u8], values: &[&[u8]]) -> bool {
+        match values.len() {
+            1 => packs::<1>(packed, values.try_into().unwrap()),
+            2 => packs::<2>(packed, values.try_into().unwrap()),
+            3 => packs::<3>(packed, values.try_into().unwrap()),
+            n => panic!("{n} values"),
+        }
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl<const N: usize> LabelPieces<N> {
 
     /// `name="value",...` of `child`, escaped, into `out`.
     fn render<M>(&self, child: &ChildInner<M>, out: &mut Vec<u8>) {
-        for (piece, value) in self.0.iter().zip(unpack(&child.values)) {
+        for (piece, value) in self.0.iter().zip(unpack(&child.values, N)) {
             out.extend_from_slice(piece);
             escape_label_bytes(out, value);
         }
@@ -162,7 +162,7 @@ impl<M: Observe> Observe for ChildInner<M> {
 
 impl<M: fmt::Debug> fmt::Debug for Child<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let values: Vec<_> = unpack(&self.inner.values)
+        let values: Vec<_> = unpack(&self.inner.values, key::count(&self.inner.values))
             .map(String::from_utf8_lossy)
             .collect();
         f.debug_struct("Child")
@@ -608,7 +608,7 @@ mod tests {
     fn listed(f: &Family<Counter, 1>) -> Vec<String> {
         let pinned = f.children().store.pin();
         let values = pinned.children().map(|child| {
-            let value = unpack(&child.values).next().unwrap();
+            let value = unpack(&child.values, 1).next().unwrap();
             String::from_utf8(value.to_vec()).unwrap()
         });
         values.collect()

@@ -68,10 +68,10 @@ impl<M> Table<M> {
     /// child's pointer: protected by a guard in a lookup, plainly under the writer's lock.
     #[allow(clippy::inline_always)] // a separate call in the lookup profile otherwise
     #[inline(always)] // the whole of a lookup
-    fn find(
+    fn find<const N: usize>(
         &self,
         hash: u64,
-        values: &[&[u8]],
+        values: &[&[u8]; N],
         load: impl Fn(&AtomicPtr<ChildInner<M>>) -> *mut ChildInner<M>,
     ) -> Option<(usize, *mut ChildInner<M>)> {
         let mask = self.slots.len() - 1;
@@ -167,9 +167,9 @@ impl<M> Store<M> {
         self.hasher.state_of(values.iter().copied()).finish()
     }
 
-    /// The hash of a child's packed values, as [`hash`](Self::hash) gives for them.
-    fn hash_packed(&self, values: &[u8]) -> u64 {
-        self.hasher.state_of(unpack(values)).finish()
+    /// The hash of a child's `count` packed values, as [`hash`](Self::hash) gives for them.
+    fn hash_packed(&self, values: &[u8], count: usize) -> u64 {
+        self.hasher.state_of(unpack(values, count)).finish()
     }
 
     /// A view of the current table that stays valid while it lives, however the store
@@ -192,10 +192,10 @@ impl<M> Store<M> {
 
     /// The child for `values` (hashed to `hash`): the one another thread put there since
     /// the caller looked, or a new one from `make` if the family holds fewer than `max`.
-    pub(super) fn insert(
+    pub(super) fn insert<const N: usize>(
         &self,
         hash: u64,
-        values: &[&[u8]],
+        values: &[&[u8]; N],
         max: usize,
         make: impl FnOnce() -> ChildInner<M>,
     ) -> Option<Arc<ChildInner<M>>> {
@@ -209,7 +209,7 @@ impl<M> Store<M> {
             return None;
         }
         if table.len.load(Ordering::Relaxed) == table.children.len() {
-            table = self.rebuild(table, *live + 1);
+            table = self.rebuild(table, *live + 1, N);
         }
         let child = Arc::new(make());
         table.push(hash, Arc::into_raw(Arc::clone(&child)).cast_mut());
@@ -219,8 +219,9 @@ impl<M> Store<M> {
     }
 
     /// Replaces `old` with a table that holds its children in the same order, without
-    /// holes, with room for `needed` and a third as many again at least.
-    fn rebuild(&self, old: &Table<M>, needed: usize) -> &Table<M> {
+    /// holes, with room for `needed` and a third as many again at least. Each child has
+    /// `count` label values.
+    fn rebuild(&self, old: &Table<M>, needed: usize, count: usize) -> &Table<M> {
         let capacity = (needed + needed / 2).next_power_of_two().max(SMALLEST);
         let new = Table::with_capacity(capacity);
         for child in old.taken() {
@@ -228,7 +229,7 @@ impl<M> Store<M> {
             if !child.is_null() {
                 // SAFETY: a live child of the table, under the lock.
                 let values = unsafe { &(*child).values };
-                new.push(self.hash_packed(values), child);
+                new.push(self.hash_packed(values, count), child);
             }
         }
         let new = Box::into_raw(Box::new(new));
@@ -326,7 +327,11 @@ pub(super) struct Pinned<'s, M> {
 impl<M> Pinned<'_, M> {
     /// The child for `values`, hashed to `hash`.
     #[inline]
-    pub(super) fn find(&self, hash: u64, values: &[&[u8]]) -> Option<Found<'_, M>> {
+    pub(super) fn find<const N: usize>(
+        &self,
+        hash: u64,
+        values: &[&[u8]; N],
+    ) -> Option<Found<'_, M>> {
         let (_, child) = self.table.find(hash, values, |child| {
             self.guard.protect(child, Ordering::Acquire)
         })?;
