@@ -436,6 +436,7 @@ fn format_name(format: Format) -> &'static str {
     match format {
         Format::Text => "text",
         Format::OpenMetrics => "openmetrics",
+        other => panic!("{other:?} is not a text format"),
     }
 }
 

@@ -30,8 +30,8 @@ mod support {
 }
 
 use promlink::{
-    Counter, EncodeMetric, Family, Format, Gauge, Histogram, Info, Metric, Registry, StateSet,
-    Summary,
+    CollectError, Collector, Counter, DenseFamily, EncodeMetric, Family, Format, Gauge, Histogram,
+    Info, Metric, MetricFamily, MetricType, Registry, SeriesValue, StateSet, Summary,
 };
 use support::python::{run_python, scratch_dir};
 
@@ -258,5 +258,106 @@ fn promlink_matches_python_client() {
     let report =
         run_python("parity.py", &[&text, &openmetrics]).unwrap_or_else(|report| panic!("{report}"));
     eprint!("{}", report.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Families a collector makes at scrape time, of every type it can give.
+struct Collected;
+
+impl Collector for Collected {
+    fn collect(&self) -> Result<Vec<MetricFamily>, CollectError> {
+        let mut queue = MetricFamily::new("queue_jobs", "Jobs.", MetricType::Counter, &["queue"])?;
+        queue.add(&["mail"], SeriesValue::Counter(7.0))?;
+        let mut mystery = MetricFamily::new("mystery", "Unknown.", MetricType::Unknown, &[])?;
+        mystery.add(&[], SeriesValue::Unknown(-3.5))?;
+        let mut waits = MetricFamily::new("waits_seconds", "Waits.", MetricType::Histogram, &[])?;
+        let buckets = vec![(0.5, 1), (1.0, 3), (f64::INFINITY, 4)];
+        waits.add(&[], SeriesValue::Histogram { buckets, sum: 4.5 })?;
+        let mut batch = MetricFamily::new("batch", "Batch.", MetricType::Summary, &[])?;
+        batch.add(&[], SeriesValue::Summary { count: 2, sum: 0.5 })?;
+        let mut host = MetricFamily::new("host", "Host.", MetricType::Info, &["dc"])?;
+        host.add(
+            &["eu"],
+            SeriesValue::Info(vec![("kernel".into(), "6.1".into())]),
+        )?;
+        Ok(vec![queue, mystery, waits, batch, host])
+    }
+}
+
+/// What only protobuf's encoder treats apart: constant labels (written as `LabelPair`s
+/// beside the variable ones), dense families (their labels rendered once per format),
+/// collectors, and a family with no series (left out).
+fn protobuf_scenario(r: &Registry) {
+    let tagged = register(
+        r,
+        Metric::new(
+            "tagged_total",
+            "Tagged.",
+            Family::new(["path"], Counter::new()),
+        )
+        .with_const_labels(&[("service", "orders"), ("zone", "a\"b")]),
+    );
+    tagged.labels(["/x"]).inc_by(2.0);
+    let flags = register(
+        r,
+        Metric::new(
+            "flags",
+            "Flags.",
+            DenseFamily::<Gauge, (bool,), 2>::new(&["on"], [const { Gauge::new() }; 2]),
+        ),
+    );
+    flags.labels((true,)).set(1.5);
+    register(
+        r,
+        Metric::new(
+            "unused_total",
+            "Never touched.",
+            Family::new(["x"], Counter::new()),
+        ),
+    );
+    r.register_collector(Arc::new(Collected));
+}
+
+#[test]
+fn protobuf_says_what_openmetrics_says() {
+    let registry = Registry::new();
+    reference_scenario(&registry);
+    extended_scenario(&registry);
+    protobuf_scenario(&registry);
+
+    let dir = scratch_dir("protobuf_parity");
+    let protobuf = dir.join("promlink.pb");
+    let openmetrics = dir.join("promlink.openmetrics");
+    // Both from one moment: no metric changes between the two encodings.
+    for (path, format) in [
+        (&protobuf, Format::Protobuf),
+        (&openmetrics, Format::OpenMetrics),
+    ] {
+        std::fs::write(path, encode(&registry, format))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+    let decoded = run_python("protobuf_samples.py", &[&protobuf, &openmetrics])
+        .unwrap_or_else(|report| panic!("{report}"));
+    let families: Vec<&str> = decoded.stdout.lines().collect();
+    for expected in [
+        "http_requests_total COUNTER 2 -",
+        "tagged_total COUNTER 1 -",
+        "flags GAUGE 2 -",
+        "queue_jobs_total COUNTER 1 -",
+        "mystery UNTYPED 1 -",
+        "waits_seconds HISTOGRAM 1 -",
+        "batch SUMMARY 1 -",
+        "host_info GAUGE 1 -",
+        "response_size_bytes HISTOGRAM 2 bytes",
+    ] {
+        assert!(
+            families.contains(&expected),
+            "{expected} not in {families:#?}"
+        );
+    }
+    assert!(
+        !families.iter().any(|f| f.starts_with("unused_total ")),
+        "a family without series is left out: {families:#?}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

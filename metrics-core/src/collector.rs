@@ -4,8 +4,8 @@ use core::fmt;
 
 use crate::descriptor::{is_label_name, is_metric_name, MetricType};
 use crate::encoding::{
-    render_label_pairs, write_float, write_header, Format, Header, SeriesContext, SeriesEncoder,
-    Value,
+    begin_family, end_family, render_label_pairs, write_float, Bucket, Format, Header,
+    SeriesContext, SeriesEncoder, Value,
 };
 
 /// Produces metric families when the registry is scraped (Python's custom collectors).
@@ -274,7 +274,7 @@ impl MetricFamily {
             kind: self.kind,
             unit: self.unit.as_deref(),
         };
-        write_header(out, format, &header);
+        let family = begin_family(out, format, &header);
         let label_names: Vec<&str> = self.label_names.iter().map(String::as_str).collect();
         let context = SeriesContext {
             name: &self.name,
@@ -288,6 +288,7 @@ impl MetricFamily {
             labels.clear();
             render_label_pairs(
                 &mut labels,
+                format,
                 self.label_names
                     .iter()
                     .map(String::as_str)
@@ -295,15 +296,15 @@ impl MetricFamily {
             );
             encode_value(&mut enc, &labels, value);
         }
+        end_family(out, family);
     }
 }
 
 fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue) {
     match value {
-        SeriesValue::Counter(v) => enc.sample("_total", labels, None, Value::Float(*v)),
-        SeriesValue::Gauge(v) | SeriesValue::Unknown(v) => {
-            enc.sample("", labels, None, Value::Float(*v));
-        }
+        SeriesValue::Counter(v) => enc.counter(labels, Value::Float(*v), None),
+        SeriesValue::Gauge(v) => enc.gauge(labels, Value::Float(*v)),
+        SeriesValue::Unknown(v) => enc.untyped(labels, Value::Float(*v)),
         SeriesValue::Histogram { buckets, sum } => {
             let (finite, count) = match buckets.split_last() {
                 Some(((_, count), finite)) => (finite, *count),
@@ -317,21 +318,25 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
                     le
                 })
                 .collect();
-            let negative_buckets = buckets.first().is_some_and(|(b, _)| *b < 0.0);
-            let finite = le
+            let finite = finite
                 .iter()
-                .map(Vec::as_slice)
-                .zip(finite.iter().map(|(_, c)| *c));
-            enc.histogram(labels, finite, count, *sum, negative_buckets);
+                .zip(&le)
+                .map(|(&(bound, cumulative), le)| Bucket {
+                    bound,
+                    le,
+                    cumulative,
+                });
+            enc.histogram(labels, finite, (count, *sum), None);
         }
-        SeriesValue::Summary { count, sum } => enc.count_and_sum(labels, *count, *sum, false),
+        SeriesValue::Summary { count, sum } => enc.summary(labels, (*count, *sum), None),
         SeriesValue::Info(pairs) => {
             let mut all = labels.to_vec();
             render_label_pairs(
                 &mut all,
+                enc.format(),
                 pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             );
-            enc.sample("_info", &all, None, Value::Int(1));
+            enc.info(&all);
         }
     }
 }

@@ -271,8 +271,7 @@ macro_rules! counter_api {
                 labels: &[u8],
                 created: f64,
             ) {
-                enc.sample("_total", labels, None, self.value());
-                enc.write_created(labels, created);
+                enc.counter(labels, self.value(), Some(created));
             }
         }
     )+};

@@ -8,7 +8,10 @@ use crate::descriptor::assert_label_names;
 use crate::encoding::render_label_pairs;
 use crate::label::FixedLabelValues;
 use crate::metric::{EncodeMetric, Series};
-use crate::{MetricType, SeriesEncoder};
+use crate::{Format, MetricType, SeriesEncoder};
+
+/// Each child's labels, rendered.
+type Rendered = Box<[Box<[u8]>]>;
 
 /// A family whose label types all have a fixed set of values (`bool`, enums deriving
 /// `LabelValue`): one child per combination, in an array of `K` = the number of
@@ -30,8 +33,9 @@ use crate::{MetricType, SeriesEncoder};
 pub struct DenseFamily<M, L, const K: usize> {
     label_names: &'static [&'static str],
     children: [M; K],
-    /// Each child's label text, rendered at the first scrape.
-    rendered: OnceLock<Box<[Box<[u8]>]>>,
+    /// Each child's labels, rendered at the first scrape: for the text formats, and for
+    /// protobuf.
+    rendered: [OnceLock<Rendered>; 2],
     labels: PhantomData<fn(L)>,
 }
 
@@ -56,7 +60,7 @@ impl<M: Series, L: FixedLabelValues, const K: usize> DenseFamily<M, L, K> {
         DenseFamily {
             label_names,
             children,
-            rendered: OnceLock::new(),
+            rendered: [OnceLock::new(), OnceLock::new()],
             labels: PhantomData,
         }
     }
@@ -68,13 +72,14 @@ impl<M: Series, L: FixedLabelValues, const K: usize> DenseFamily<M, L, K> {
         &self.children[values.index()]
     }
 
-    fn rendered(&self) -> &[Box<[u8]>] {
-        self.rendered.get_or_init(|| {
+    fn rendered(&self, format: Format) -> &[Box<[u8]>] {
+        self.rendered[usize::from(format == Format::Protobuf)].get_or_init(|| {
             (0..K)
                 .map(|index| {
                     let mut out = Vec::new();
                     let values = (0..L::ARITY).map(|label| L::value_text(index, label));
-                    render_label_pairs(&mut out, self.label_names.iter().copied().zip(values));
+                    let pairs = self.label_names.iter().copied().zip(values);
+                    render_label_pairs(&mut out, format, pairs);
                     out.into_boxed_slice()
                 })
                 .collect()
@@ -102,7 +107,7 @@ impl<M: Series, L: FixedLabelValues, const K: usize> EncodeMetric for DenseFamil
         let created = enc.created();
         // Children may have been built differently (other buckets, other states): each
         // brings its own shared data.
-        for (child, labels) in self.children.iter().zip(self.rendered()) {
+        for (child, labels) in self.children.iter().zip(self.rendered(enc.format())) {
             child.encode_series(&child.shared(), enc, labels, created);
         }
     }

@@ -119,7 +119,7 @@ impl Series for Gauge {
     fn shared(&self) {}
 
     fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], _created: f64) {
-        enc.sample("", labels, None, Value::Float(self.get()));
+        enc.gauge(labels, Value::Float(self.get()));
     }
 }
 
@@ -164,7 +164,7 @@ impl Series for CallbackGauge {
     fn shared(&self) {}
 
     fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], _created: f64) {
-        enc.sample("", labels, None, Value::Float(self.get()));
+        enc.gauge(labels, Value::Float(self.get()));
     }
 }
 

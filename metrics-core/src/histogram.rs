@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::descriptor::MetricType;
-use crate::encoding::{write_float, SeriesEncoder};
+use crate::encoding::{write_float, Bucket, SeriesEncoder};
 use crate::metric::Series;
 
 /// Python's default buckets: for latencies of web requests in seconds.
@@ -212,16 +212,18 @@ impl<const N: usize> Series for Histogram<N> {
         created: f64,
     ) {
         let snapshot = self.snapshot();
-        let negative_buckets = self.bounds.first().is_some_and(|b| *b < 0.0);
-        let buckets = le.iter().map(Vec::as_slice).zip(snapshot.cumulative_counts);
+        let buckets = self.bounds.iter().zip(le).zip(snapshot.cumulative_counts);
+        let buckets = buckets.map(|((&bound, le), cumulative)| Bucket {
+            bound,
+            le,
+            cumulative,
+        });
         enc.histogram(
             labels,
             buckets,
-            snapshot.count,
-            snapshot.sum,
-            negative_buckets,
+            (snapshot.count, snapshot.sum),
+            Some(created),
         );
-        enc.write_created(labels, created);
     }
 }
 
@@ -289,9 +291,7 @@ impl Series for Summary {
     fn shared(&self) {}
 
     fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], created: f64) {
-        let (count, sum) = self.get();
-        enc.count_and_sum(labels, count, sum, false);
-        enc.write_created(labels, created);
+        enc.summary(labels, self.get(), Some(created));
     }
 }
 

@@ -5,7 +5,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{PoisonError, RwLock};
 
 use crate::descriptor::{is_label_name, str_eq, MetricType};
-use crate::encoding::{escape_label_value, render_label_pairs, SeriesEncoder, Value};
+use crate::encoding::{escape_label_value, render_label_pairs, SeriesEncoder};
 use crate::metric::Series;
 
 /// Key-value pairs exposed as the labels of one series worth 1 (`build_info{version=".."} 1`).
@@ -115,9 +115,10 @@ impl Series for Info {
         };
         render_label_pairs(
             &mut all,
+            enc.format(),
             pairs.into_iter().filter(|(name, _)| !taken.contains(name)),
         );
-        enc.sample("_info", &all, None, Value::Int(1));
+        enc.info(&all);
     }
 }
 
@@ -260,9 +261,8 @@ impl Series for StateSet {
         _created: f64,
     ) {
         let on = self.on.load(Relaxed);
-        let label = enc.family_name();
-        for (i, state) in states.iter().enumerate() {
-            enc.sample("", labels, Some((label, state)), Value::Int((on >> i) & 1));
+        for (i, (state, escaped)) in self.states.iter().zip(states).enumerate() {
+            enc.state(labels, state, escaped, (on >> i) & 1 == 1);
         }
     }
 }

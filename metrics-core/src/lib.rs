@@ -70,7 +70,10 @@ pub use collector::{CollectError, Collector, InvalidFamily, MetricFamily, Series
 pub use counter::{Counter, InvalidIncrement, ShardedCounter};
 pub use dense::DenseFamily;
 pub use descriptor::{is_label_name, is_metric_name, Descriptor, MetricType, Site};
-pub use encoding::{Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
+pub use encoding::{
+    Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
+};
 pub use family::{
     Child, Family, InFlightLabels, LabelledFamily, RequestLabels, DEFAULT_MAX_SERIES,
     MAX_LABEL_VALUE_BYTES, OVERFLOW_VALUE,

@@ -11,7 +11,7 @@ use linkme::distributed_slice;
 use crate::collector::{Collector, MetricFamily};
 use crate::descriptor::{MetricType, Site};
 use crate::encoding::{
-    render_label_pairs, write_header, Format, Header, SeriesContext, SeriesEncoder,
+    begin_family, end_family, render_label_pairs, Format, Header, SeriesContext, SeriesEncoder,
 };
 use crate::gather::{gather, Slot};
 use crate::health::{Failure, Health, Reason, Subject};
@@ -132,11 +132,15 @@ impl Entry {
         };
         let d = metric.descriptor();
         let mut rendered = Vec::new();
-        render_label_pairs(&mut rendered, d.const_labels().iter().copied());
+        render_label_pairs(
+            &mut rendered,
+            Format::Text,
+            d.const_labels().iter().copied(),
+        );
         let mut sorted = d.const_labels().to_vec();
         sorted.sort_unstable();
         let mut series_key = Vec::new();
-        render_label_pairs(&mut series_key, sorted);
+        render_label_pairs(&mut series_key, Format::Text, sorted);
         let label_names = d
             .const_labels()
             .iter()
@@ -740,7 +744,8 @@ impl Registry {
         }
     }
 
-    /// [`encode`](Self::encode) into a new string, ignoring collector errors.
+    /// [`encode`](Self::encode) into a new string, ignoring collector errors. For the text
+    /// formats: protobuf is binary (use [`encode`](Self::encode)).
     pub fn encode_to_string(&self, format: Format) -> String {
         let mut out = Vec::new();
         let _ = self.encode(format, &mut out);
@@ -809,20 +814,27 @@ fn conflict(existing: &Entry, new: &Entry) -> Option<String> {
 
 fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
     let d = group[0].metric().descriptor();
-    write_header(
-        out,
-        format,
-        &Header {
-            name: d.name(),
-            help: d.help(),
-            kind: d.kind(),
-            unit: d.unit(),
-        },
-    );
+    let header = Header {
+        name: d.name(),
+        help: d.help(),
+        kind: d.kind(),
+        unit: d.unit(),
+    };
+    let family = begin_family(out, format, &header);
+    let mut const_labels = Vec::new();
     for entry in group {
+        // Rendered once at registration for the text formats; protobuf's are cheap to make.
+        let const_labels = if format == Format::Protobuf {
+            const_labels.clear();
+            let pairs = entry.metric().descriptor().const_labels().iter().copied();
+            render_label_pairs(&mut const_labels, format, pairs);
+            &const_labels[..]
+        } else {
+            &entry.const_labels[..]
+        };
         let context = SeriesContext {
             name: d.name(),
-            const_labels: &entry.const_labels,
+            const_labels,
             label_names: &entry.label_names,
             created: entry.created,
         };
@@ -830,4 +842,5 @@ fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
             .metric()
             .encode(&mut SeriesEncoder::new(out, format, context));
     }
+    end_family(out, family);
 }

@@ -36,6 +36,7 @@ pub fn free_port() -> u16 {
 /// `promlink` every second, and waits until it is ready and has scraped the target once:
 /// Prometheus hands new targets to its scrapers every few seconds, and traffic driven
 /// before the first scrape would fall outside the windows the tests query.
+#[allow(dead_code)] // each test uses what it needs
 pub fn start(dir: &Path, target: &str) -> Prometheus {
     start_with(dir, target, "")
 }
@@ -44,6 +45,17 @@ pub fn start(dir: &Path, target: &str) -> Prometheus {
 /// `scheme`, `tls_config`, `basic_auth`...).
 #[allow(dead_code)] // each test uses what it needs
 pub fn start_with(dir: &Path, target: &str, job_settings: &str) -> Prometheus {
+    launch(dir, target, job_settings, &[])
+}
+
+/// [`start`], with `--enable-feature=` each of `features` (`native-histograms`, which
+/// makes Prometheus ask for protobuf first).
+#[allow(dead_code)] // each test uses what it needs
+pub fn start_with_features(dir: &Path, target: &str, features: &[&str]) -> Prometheus {
+    launch(dir, target, "", features)
+}
+
+fn launch(dir: &Path, target: &str, job_settings: &str, features: &[&str]) -> Prometheus {
     std::fs::create_dir_all(dir).unwrap();
     let config = dir.join("prometheus.yml");
     std::fs::write(
@@ -63,6 +75,7 @@ pub fn start_with(dir: &Path, target: &str, job_settings: &str) -> Prometheus {
         ))
         .arg(format!("--web.listen-address={api}"))
         .arg("--log.level=warn")
+        .args(features.iter().map(|f| format!("--enable-feature={f}")))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -138,6 +151,7 @@ impl Prometheus {
     /// The seed's checks before its queries: the target is up, and the metadata API
     /// reports `http_requests_total` as a counter with `requests_help` and
     /// `http_request_duration_seconds` as a histogram with `duration_help`.
+    #[allow(dead_code)] // each test uses what it needs
     pub fn assert_up_with_metadata(&self, requests_help: &str, duration_help: &str) {
         assert_eq!(self.scalar("up{job=\"promlink\"}"), 1.0);
         assert_eq!(

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// How to get what the checkers need.
-pub const INSTALL_HINT: &str = "python3 -m pip install prometheus_client==0.26.0";
+pub const INSTALL_HINT: &str =
+    "python3 -m pip install prometheus_client==0.26.0 grpcio-tools==1.85.1";
 
 /// A fresh directory under the target's temporary directory for one test's files.
 pub fn scratch_dir(name: &str) -> PathBuf {

@@ -1,11 +1,14 @@
-//! The exposition formats: Prometheus text 0.0.4 and OpenMetrics 1.0.0.
+//! The exposition formats: Prometheus text 0.0.4, OpenMetrics 1.0.0 and protobuf.
 //!
-//! Metrics stream their samples through a [`SeriesEncoder`] into one reusable buffer;
-//! label sets arrive rendered and escaped, once per series, however many samples it has.
+//! Metrics stream their series through a [`SeriesEncoder`] into one reusable buffer, one
+//! call per series with its type's values; label sets arrive rendered in the format's own
+//! form (escaped `name="value"` text, or protobuf `LabelPair` fields), once per series,
+//! however many samples it has.
 
 mod escape;
 mod float;
 mod negotiate;
+mod protobuf;
 
 pub use negotiate::Format;
 
@@ -20,6 +23,11 @@ pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// `Content-Type` of OpenMetrics 1.0.0.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `Content-Type` of the protobuf exposition: `io.prometheus.client.MetricFamily`
+/// messages, each after its length as a varint.
+pub const PROTOBUF_CONTENT_TYPE: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 /// A sample's value: exact integers stay integers until they are written.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,18 +62,58 @@ pub(crate) struct Header<'a> {
     pub(crate) unit: Option<&'a str>,
 }
 
-/// Writes `# HELP`, `# TYPE` and, in OpenMetrics, `# UNIT`.
-pub(crate) fn write_header(out: &mut Vec<u8>, format: Format, header: &Header<'_>) {
-    // The text format names counters and infos after their samples (`x_total`, `x_info`);
-    // OpenMetrics names the family.
-    let suffix = match (format, header.kind) {
-        (Format::Text, MetricType::Counter) => "_total",
-        (Format::Text, MetricType::Info) => "_info",
+/// The name a family goes by in `format`: the text format and protobuf name counters
+/// and infos after their samples (`x_total`, `x_info`), OpenMetrics names the family.
+fn family_name_suffix(format: Format, kind: MetricType) -> &'static str {
+    match (format, kind) {
+        (Format::Text | Format::Protobuf, MetricType::Counter) => "_total",
+        (Format::Text | Format::Protobuf, MetricType::Info) => "_info",
         _ => "",
-    };
+    }
+}
+
+/// A family being written, from [`begin_family`] to [`end_family`].
+#[must_use = "a protobuf family is whole only once `end_family` writes its length"]
+#[derive(Clone, Copy)]
+pub(crate) struct FamilyStart {
+    format: Format,
+    /// Where the family began (its length, in protobuf).
+    at: usize,
+    /// Where its series begin.
+    series_at: usize,
+}
+
+/// Begins a family: `# HELP`, `# TYPE` and, in OpenMetrics, `# UNIT`; in protobuf, a
+/// `MetricFamily` with its name, help, type and unit.
+pub(crate) fn begin_family(out: &mut Vec<u8>, format: Format, header: &Header<'_>) -> FamilyStart {
+    let at = out.len();
+    let suffix = family_name_suffix(format, header.kind);
+    if format == Format::Protobuf {
+        use protobuf::{bytes, field, kind, uint};
+        protobuf::open_length(out);
+        let name = [header.name.as_bytes(), suffix.as_bytes()].concat();
+        bytes(out, field::FAMILY_NAME, &name);
+        bytes(out, field::FAMILY_HELP, header.help.as_bytes());
+        let kind = match header.kind {
+            MetricType::Counter => kind::COUNTER,
+            MetricType::Gauge | MetricType::Info | MetricType::StateSet => kind::GAUGE,
+            MetricType::Histogram => kind::HISTOGRAM,
+            MetricType::Summary => kind::SUMMARY,
+            MetricType::Unknown => kind::UNTYPED,
+        };
+        uint(out, field::FAMILY_TYPE, kind);
+        if let Some(unit) = header.unit {
+            bytes(out, field::FAMILY_UNIT, unit.as_bytes());
+        }
+        return FamilyStart {
+            format,
+            at,
+            series_at: out.len(),
+        };
+    }
     let type_name = match format {
-        Format::Text => header.kind.text_name(),
         Format::OpenMetrics => header.kind.openmetrics_name(),
+        Format::Text | Format::Protobuf => header.kind.text_name(),
     };
     out.extend_from_slice(b"# HELP ");
     out.extend_from_slice(header.name.as_bytes());
@@ -84,6 +132,23 @@ pub(crate) fn write_header(out: &mut Vec<u8>, format: Format, header: &Header<'_
         out.push(b' ');
         out.extend_from_slice(unit.as_bytes());
         out.push(b'\n');
+    }
+    FamilyStart {
+        format,
+        at,
+        series_at: out.len(),
+    }
+}
+
+/// Ends the family `start` began. In protobuf a family without series is left out, as
+/// Go's client leaves it: a `MetricFamily` with no `Metric` says nothing a scraper keeps.
+pub(crate) fn end_family(out: &mut Vec<u8>, start: FamilyStart) {
+    if start.format == Format::Protobuf {
+        if out.len() == start.series_at {
+            out.truncate(start.at);
+        } else {
+            protobuf::close_length(out, start.at);
+        }
     }
 }
 
@@ -149,13 +214,7 @@ impl<'a> SeriesEncoder<'a> {
     ///
     /// `labels` is a rendered, escaped label list (`a="x",b="y"`), possibly empty; the
     /// extra label's value must be escaped too.
-    pub(crate) fn sample(
-        &mut self,
-        suffix: &str,
-        labels: &[u8],
-        extra: Option<(&str, &[u8])>,
-        value: Value,
-    ) {
+    fn sample(&mut self, suffix: &str, labels: &[u8], extra: Option<(&str, &[u8])>, value: Value) {
         self.sample_with(suffix, labels, extra, |out| match value {
             Value::Int(v) => float::write_u64(out, v),
             Value::Float(v) => write_float(out, v),
@@ -196,31 +255,154 @@ impl<'a> SeriesEncoder<'a> {
         out.push(b'\n');
     }
 
-    /// Writes a histogram's samples: cumulative `_bucket`s for the finite bounds (their
-    /// `le` values rendered), `+Inf`, then `_count` and `_sum` where the format allows.
+    /// Writes a counter's series: `_total`, and `_created` in OpenMetrics when the
+    /// counter has one.
+    pub(crate) fn counter(&mut self, labels: &[u8], value: Value, created: Option<f64>) {
+        if self.format == Format::Protobuf {
+            self.metric(labels, protobuf::field::METRIC_COUNTER, |counter| {
+                protobuf::double(counter, protobuf::field::VALUE, value.as_f64());
+                if let Some(created) = created {
+                    protobuf::timestamp(counter, protobuf::field::COUNTER_CREATED, created);
+                }
+            });
+            return;
+        }
+        self.sample("_total", labels, None, value);
+        if let Some(created) = created {
+            self.write_created(labels, created);
+        }
+    }
+
+    /// Writes a gauge's series.
+    pub(crate) fn gauge(&mut self, labels: &[u8], value: Value) {
+        self.single(labels, protobuf::field::METRIC_GAUGE, value);
+    }
+
+    /// Writes the series of a family whose type is unknown.
+    pub(crate) fn untyped(&mut self, labels: &[u8], value: Value) {
+        self.single(labels, protobuf::field::METRIC_UNTYPED, value);
+    }
+
+    /// Writes an info's series, worth 1: its pairs are among `labels`.
+    pub(crate) fn info(&mut self, labels: &[u8]) {
+        if self.format == Format::Protobuf {
+            self.gauge(labels, Value::Int(1));
+        } else {
+            self.sample("_info", labels, None, Value::Int(1));
+        }
+    }
+
+    /// Writes one state of a state set, labelled with the family's name: `escaped` is
+    /// `state` as the text formats write a label value.
+    pub(crate) fn state(&mut self, labels: &[u8], state: &str, escaped: &[u8], on: bool) {
+        let value = Value::Int(u64::from(on));
+        if self.format == Format::Protobuf {
+            let mut all = labels.to_vec();
+            protobuf::label_pair(
+                &mut all,
+                protobuf::field::METRIC_LABEL,
+                self.series.name,
+                state.as_bytes(),
+            );
+            self.gauge(&all, value);
+        } else {
+            self.sample("", labels, Some((self.series.name, escaped)), value);
+        }
+    }
+
+    /// A series of one value (a gauge or untyped) as field `field` of a `Metric`.
+    fn single(&mut self, labels: &[u8], field: u32, value: Value) {
+        if self.format == Format::Protobuf {
+            self.metric(labels, field, |single| {
+                protobuf::double(single, protobuf::field::VALUE, value.as_f64());
+            });
+        } else {
+            self.sample("", labels, None, value);
+        }
+    }
+
+    /// Writes a histogram's series: cumulative `_bucket`s for the finite bounds, `+Inf`,
+    /// then `_count` and `_sum` where the format allows, and `_created` in OpenMetrics
+    /// when the histogram has one. In protobuf, the finite buckets (`+Inf` is the count).
     pub(crate) fn histogram<'b>(
         &mut self,
         labels: &[u8],
-        finite_buckets: impl IntoIterator<Item = (&'b [u8], u64)>,
-        count: u64,
-        sum: f64,
-        negative_buckets: bool,
+        finite_buckets: impl IntoIterator<Item = Bucket<'b>>,
+        (count, sum): (u64, f64),
+        created: Option<f64>,
     ) {
-        for (le, cumulative) in finite_buckets {
-            self.sample("_bucket", labels, Some(("le", le)), Value::Int(cumulative));
+        use protobuf::field;
+        if self.format == Format::Protobuf {
+            self.metric(labels, field::METRIC_HISTOGRAM, |histogram| {
+                protobuf::uint(histogram, field::HISTOGRAM_COUNT, count);
+                protobuf::double(histogram, field::HISTOGRAM_SUM, sum);
+                for bucket in finite_buckets {
+                    protobuf::message(histogram, field::HISTOGRAM_BUCKET, |b| {
+                        protobuf::uint(b, field::BUCKET_CUMULATIVE_COUNT, bucket.cumulative);
+                        protobuf::double(b, field::BUCKET_UPPER_BOUND, bucket.bound);
+                    });
+                }
+                if let Some(created) = created {
+                    protobuf::timestamp(histogram, field::HISTOGRAM_CREATED, created);
+                }
+            });
+            return;
+        }
+        let mut negative_buckets = false;
+        for bucket in finite_buckets {
+            negative_buckets |= bucket.bound < 0.0;
+            self.sample(
+                "_bucket",
+                labels,
+                Some(("le", bucket.le)),
+                Value::Int(bucket.cumulative),
+            );
         }
         self.sample("_bucket", labels, Some(("le", b"+Inf")), Value::Int(count));
         self.count_and_sum(labels, count, sum, negative_buckets);
+        if let Some(created) = created {
+            self.write_created(labels, created);
+        }
+    }
+
+    /// Writes a summary's series: `_count` and `_sum`, and `_created` in OpenMetrics when
+    /// the summary has one.
+    pub(crate) fn summary(
+        &mut self,
+        labels: &[u8],
+        (count, sum): (u64, f64),
+        created: Option<f64>,
+    ) {
+        use protobuf::field;
+        if self.format == Format::Protobuf {
+            self.metric(labels, field::METRIC_SUMMARY, |summary| {
+                protobuf::uint(summary, field::SUMMARY_COUNT, count);
+                protobuf::double(summary, field::SUMMARY_SUM, sum);
+                if let Some(created) = created {
+                    protobuf::timestamp(summary, field::SUMMARY_CREATED, created);
+                }
+            });
+            return;
+        }
+        self.count_and_sum(labels, count, sum, false);
+        if let Some(created) = created {
+            self.write_created(labels, created);
+        }
+    }
+
+    /// Writes one protobuf `Metric`: the constant labels, `labels`, and field `field`
+    /// (the type's message) as `write` writes it.
+    fn metric(&mut self, labels: &[u8], field: u32, write: impl FnOnce(&mut Vec<u8>)) {
+        let const_labels = self.series.const_labels;
+        protobuf::message(self.out, protobuf::field::FAMILY_METRIC, |metric| {
+            metric.extend_from_slice(const_labels);
+            metric.extend_from_slice(labels);
+            protobuf::message(metric, field, write);
+        });
     }
 
     /// Writes `_count` and `_sum` where the format allows (see `shows_count_and_sum`).
-    pub(crate) fn count_and_sum(
-        &mut self,
-        labels: &[u8],
-        count: u64,
-        sum: f64,
-        negative_buckets: bool,
-    ) {
+    fn count_and_sum(&mut self, labels: &[u8], count: u64, sum: f64, negative_buckets: bool) {
         if self.shows_count_and_sum(negative_buckets, sum) {
             self.sample("_count", labels, None, Value::Int(count));
             self.sample("_sum", labels, None, Value::Float(sum));
@@ -229,7 +411,7 @@ impl<'a> SeriesEncoder<'a> {
 
     /// Writes `_created` in OpenMetrics; the text format carries no `_created` (as Go's
     /// client), so there it writes nothing.
-    pub(crate) fn write_created(&mut self, labels: &[u8], created: f64) {
+    fn write_created(&mut self, labels: &[u8], created: f64) {
         if self.format == Format::OpenMetrics {
             // A time needs no canonical spelling, only an exact one: ryu's shortest
             // round-trip digits, as they come (`1795627490.7719731`), a third of the cost.
@@ -244,18 +426,38 @@ impl<'a> SeriesEncoder<'a> {
     }
 }
 
-/// Renders `name="value"` pairs, escaped, comma-separated, into `out`.
+/// One finite bucket of a histogram: its upper bound, the bound as `le` writes it, and
+/// the count of observations up to it.
+pub(crate) struct Bucket<'b> {
+    pub(crate) bound: f64,
+    pub(crate) le: &'b [u8],
+    pub(crate) cumulative: u64,
+}
+
+/// Appends one label pair to the rendered labels `out`, in `format`'s form: `name="value"`
+/// escaped, after a comma unless it is the first, in the text formats; a `LabelPair` field
+/// in protobuf.
+pub(crate) fn render_label(out: &mut Vec<u8>, format: Format, name: &str, value: &[u8]) {
+    if format == Format::Protobuf {
+        protobuf::label_pair(out, protobuf::field::METRIC_LABEL, name, value);
+        return;
+    }
+    if !out.is_empty() {
+        out.push(b',');
+    }
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    escape_label_bytes(out, value);
+    out.push(b'"');
+}
+
+/// Renders label pairs into `out` with [`render_label`].
 pub(crate) fn render_label_pairs<'p>(
     out: &mut Vec<u8>,
+    format: Format,
     pairs: impl IntoIterator<Item = (&'p str, impl AsRef<str>)>,
 ) {
     for (name, value) in pairs {
-        if !out.is_empty() {
-            out.push(b',');
-        }
-        out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b"=\"");
-        escape_label_value(out, value.as_ref());
-        out.push(b'"');
+        render_label(out, format, name, value.as_ref().as_bytes());
     }
 }

@@ -1,16 +1,23 @@
 //! Choosing the format from a scrape's `Accept` header.
 
-use super::{OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE};
+use super::{OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE, TEXT_CONTENT_TYPE};
 
-/// An exposition format.
+/// An exposition format. More may come (OpenMetrics 2.0, say): match with a wildcard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// Prometheus text format 0.0.4.
     #[default]
     Text,
     /// OpenMetrics 1.0.0.
     OpenMetrics,
+    /// Protobuf: length-delimited `io.prometheus.client.MetricFamily` messages, what
+    /// Prometheus asks for first when native histograms are on. Binary.
+    Protobuf,
 }
+
+/// Every format, in the order a tie of preferences is settled.
+const FORMATS: [Format; 3] = [Format::Text, Format::OpenMetrics, Format::Protobuf];
 
 impl Format {
     /// The `Content-Type` to send with this format.
@@ -23,6 +30,7 @@ impl Format {
         match self {
             Format::Text => TEXT_CONTENT_TYPE,
             Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+            Format::Protobuf => PROTOBUF_CONTENT_TYPE,
         }
     }
 
@@ -30,7 +38,9 @@ impl Format {
     /// q-value of the most specific range that matches it (`text/plain` over `text/*` over
     /// `*/*`, as RFC 9110 says); the higher q wins, a tie goes to the range listed first.
     /// Without a header, or when nothing we serve is acceptable, the text format (as Go's
-    /// and Python's clients do).
+    /// and Python's clients do). Protobuf is chosen only when asked for by name, with
+    /// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited`, as Go's client
+    /// does: never for `*/*` or `application/*`.
     ///
     /// ```
     /// use promlink_core::Format;
@@ -38,18 +48,20 @@ impl Format {
     /// assert_eq!(Format::from_accept(Some(prometheus)), Format::OpenMetrics);
     /// assert_eq!(Format::from_accept(None), Format::Text);
     /// assert_eq!(Format::from_accept(Some("text/plain;q=0.9, application/openmetrics-text;q=0.5")), Format::Text);
+    /// let native = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8";
+    /// assert_eq!(Format::from_accept(Some(native)), Format::Protobuf);
     /// ```
     pub fn from_accept(accept: Option<&str>) -> Format {
         let Some(accept) = accept else {
             return Format::Text;
         };
         // Per format: (specificity, q, position) of the most specific matching range.
-        let mut matched: [Option<(u8, f32, usize)>; 2] = [None, None];
+        let mut matched: [Option<(u8, f32, usize)>; FORMATS.len()] = [None; FORMATS.len()];
         for (position, range) in accept.split(',').enumerate() {
             let Some(range) = Range::parse(range) else {
                 continue;
             };
-            for (slot, format) in matched.iter_mut().zip([Format::Text, Format::OpenMetrics]) {
+            for (slot, format) in matched.iter_mut().zip(FORMATS) {
                 if let Some(specificity) = range.specificity_for(format) {
                     if slot.is_none_or(|(s, _, _)| specificity > s) {
                         *slot = Some((specificity, range.q, position));
@@ -57,18 +69,17 @@ impl Format {
                 }
             }
         }
-        let acceptable = |slot: Option<(u8, f32, usize)>| slot.filter(|(_, q, _)| *q > 0.0);
-        match (acceptable(matched[0]), acceptable(matched[1])) {
-            (_, None) => Format::Text,
-            (None, Some(_)) => Format::OpenMetrics,
-            (Some((_, text_q, text_at)), Some((_, om_q, om_at))) => {
-                if om_q > text_q || (om_q == text_q && om_at < text_at) {
-                    Format::OpenMetrics
-                } else {
-                    Format::Text
-                }
+        // The highest q wins, then the range listed first, then the earlier format.
+        let mut best: Option<(Format, f32, usize)> = None;
+        for (format, slot) in FORMATS.into_iter().zip(matched) {
+            let Some((_, q, at)) = slot.filter(|(_, q, _)| *q > 0.0) else {
+                continue;
+            };
+            if best.is_none_or(|(_, best_q, best_at)| q > best_q || (q == best_q && at < best_at)) {
+                best = Some((format, q, at));
             }
         }
+        best.map_or(Format::Text, |(format, _, _)| format)
     }
 }
 
@@ -76,6 +87,9 @@ impl Format {
 struct Range {
     media: String,
     version: Option<String>,
+    /// `proto=` and `encoding=`, which name the protobuf format.
+    proto: Option<String>,
+    encoding: Option<String>,
     q: f32,
 }
 
@@ -83,7 +97,7 @@ impl Range {
     fn parse(range: &str) -> Option<Range> {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().filter(|m| !m.is_empty())?.to_ascii_lowercase();
-        let (mut version, mut q) = (None, 1.0_f32);
+        let (mut version, mut proto, mut encoding, mut q) = (None, None, None, 1.0_f32);
         for param in parts {
             let Some((key, value)) = param.split_once('=') else {
                 continue;
@@ -97,16 +111,30 @@ impl Range {
                         .filter(|q: &f32| (0.0..=1.0).contains(q))?;
                 }
                 "version" => version = Some(value.to_owned()),
+                "proto" => proto = Some(value.to_owned()),
+                "encoding" => encoding = Some(value.to_ascii_lowercase()),
                 _ => {}
             }
         }
-        Some(Range { media, version, q })
+        Some(Range {
+            media,
+            version,
+            proto,
+            encoding,
+            q,
+        })
     }
 
     /// How specifically this range names `format` (3: type and version, 2: type, 1:
     /// `type/*`, 0: `*/*`), or `None` when it does not match it.
     fn specificity_for(&self, format: Format) -> Option<u8> {
         let (media, versions, family) = match format {
+            Format::Protobuf => {
+                let named = self.media == "application/vnd.google.protobuf"
+                    && self.proto.as_deref() == Some("io.prometheus.client.MetricFamily")
+                    && self.encoding.as_deref() == Some("delimited");
+                return named.then_some(3);
+            }
             Format::Text => ("text/plain", &["0.0.4"][..], "text/*"),
             Format::OpenMetrics => (
                 "application/openmetrics-text",
@@ -127,6 +155,38 @@ impl Range {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protobuf_only_when_named_whole() {
+        const PROTO: &str =
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily";
+        let delimited = format!("{PROTO};encoding=delimited");
+        assert_eq!(Format::from_accept(Some(&delimited)), Format::Protobuf);
+        // Text or compact-text protobuf, or none named: not what we write.
+        for other in [
+            PROTO.to_owned(),
+            format!("{PROTO};encoding=text"),
+            "application/vnd.google.protobuf;encoding=delimited".to_owned(),
+            "application/*".to_owned(),
+        ] {
+            assert_ne!(
+                Format::from_accept(Some(&other)),
+                Format::Protobuf,
+                "{other}"
+            );
+        }
+        assert_eq!(
+            Format::from_accept(Some(&format!(
+                "{delimited};q=0.5,application/openmetrics-text;version=1.0.0;q=0.8"
+            ))),
+            Format::OpenMetrics
+        );
+        assert_eq!(
+            Format::from_accept(Some(&format!("text/plain;q=0.5,{delimited};q=0.5"))),
+            Format::Text,
+            "a tie goes to the range listed first"
+        );
+    }
 
     #[test]
     fn q_values_and_unknown_ranges() {

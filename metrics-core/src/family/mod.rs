@@ -5,7 +5,7 @@ use core::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use crate::descriptor::{assert_label_names, MetricType};
-use crate::encoding::{escape_label_bytes, SeriesEncoder};
+use crate::encoding::{escape_label_bytes, render_label, Format, SeriesEncoder};
 use crate::histogram::{Observe, Target, Timer};
 use crate::label::LabelValues;
 use crate::metric::{EncodeMetric, Series};
@@ -364,20 +364,27 @@ impl<M: Series, const N: usize> EncodeMetric for Family<M, N> {
         };
         let shared = self.prototype.shared();
         let pieces = LabelPieces::new(&self.label_names);
+        let format = enc.format();
         let mut labels = Vec::new();
-        for child in children.store.pin().children() {
+        let mut encode = |child: &ChildInner<M>, enc: &mut SeriesEncoder<'_>| {
             labels.clear();
-            pieces.render(child, &mut labels);
+            if format == Format::Protobuf {
+                let values = unpack(&child.values, N);
+                for (name, value) in self.label_names.iter().zip(values) {
+                    render_label(&mut labels, format, name, value);
+                }
+            } else {
+                pieces.render(child, &mut labels);
+            }
             child
                 .metric
                 .encode_series(&shared, enc, &labels, child.created);
+        };
+        for child in children.store.pin().children() {
+            encode(child, enc);
         }
         if let Some(overflow) = children.overflow.series() {
-            labels.clear();
-            pieces.render(&overflow, &mut labels);
-            overflow
-                .metric
-                .encode_series(&shared, enc, &labels, overflow.created);
+            encode(&overflow, enc);
         }
     }
 

@@ -1,0 +1,148 @@
+//! A real Prometheus 2.42 with `--enable-feature=native-histograms` asks for protobuf
+//! first: promlink's server answers in protobuf, and Prometheus ingests it. Between them
+//! sits a recorder that passes every byte along and keeps the `Accept` header that
+//! Prometheus sent and the `Content-Type` that promlink answered with.
+//!
+//! Then the seed's queries over the protobuf scrapes: the counter's rate matches the
+//! driven rate, and `histogram_quantile(0.95, ..)` over the classic `_bucket` series
+//! lands in the bucket of the driven latencies' 95th percentile.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use promlink::{declare_metrics, start_http_server, Format};
+
+mod support {
+    pub mod prometheus;
+}
+
+declare_metrics! {
+    /// Total HTTP requests.
+    counter HTTP_REQUESTS_TOTAL { endpoint: &str };
+    /// Request duration in seconds.
+    histogram HTTP_REQUEST_DURATION_SECONDS buckets [0.05, 0.1, 0.25, 0.5, 1.0];
+}
+
+/// What the recorder saw of each scrape: the request's `Accept`, the reply's
+/// `Content-Type`.
+type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
+/// Passes connections on `listener` to `upstream`, one request each (Prometheus scrapes
+/// once a second), noting the two headers.
+fn record(listener: &TcpListener, upstream: &str, seen: &Seen) {
+    for client in listener.incoming() {
+        let Ok(client) = client else { return };
+        let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut request = BufReader::new(client);
+        let mut head = Vec::new();
+        let mut accept = String::new();
+        loop {
+            let mut line = String::new();
+            if request.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                if name.eq_ignore_ascii_case("accept") {
+                    value.trim().clone_into(&mut accept);
+                }
+            }
+            // One request per connection: the reply is read to its end below.
+            if !line.to_ascii_lowercase().starts_with("connection:") {
+                head.extend_from_slice(line.as_bytes());
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let end = head.len() - 2;
+        head.splice(end..end, *b"Connection: close\r\n");
+        let Ok(mut server) = TcpStream::connect(upstream) else {
+            return;
+        };
+        server.write_all(&head).unwrap();
+        let mut reply = Vec::new();
+        server.read_to_end(&mut reply).unwrap();
+        let reply_head = String::from_utf8_lossy(&reply[..reply.len().min(1024)]).into_owned();
+        let content_type = reply_head
+            .lines()
+            .find_map(|l| {
+                l.split_once(':')
+                    .filter(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            })
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default();
+        seen.lock().unwrap().push((accept, content_type));
+        let mut client = request.into_inner();
+        let _ = client.write_all(&reply);
+    }
+}
+
+#[test]
+fn prometheus_with_native_histograms_scrapes_protobuf() {
+    let server = start_http_server("127.0.0.1:0").unwrap();
+    let recorder = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = recorder.local_addr().unwrap().to_string();
+    let seen = Seen::default();
+    {
+        let (upstream, seen) = (server.local_addr().to_string(), seen.clone());
+        std::thread::spawn(move || record(&recorder, &upstream, &seen));
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("prometheus-protobuf-{}", std::process::id()));
+    let prometheus =
+        support::prometheus::start_with_features(&dir, &target, &["native-histograms"]);
+
+    // Each 100 ms: 10 requests, 9 taking 0.07 s (bucket 0.1), 1 taking 0.3 s (bucket 0.5).
+    let started = Instant::now();
+    let mut requests = 0_u32;
+    while started.elapsed() < Duration::from_secs(8) {
+        for i in 0..10 {
+            HTTP_REQUESTS_TOTAL.labels("/api/orders").inc();
+            HTTP_REQUEST_DURATION_SECONDS.observe(if i == 9 { 0.3 } else { 0.07 });
+        }
+        requests += 10;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let driven_rate = f64::from(requests) / started.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 5, "scrapes seen: {seen:?}");
+    for (accept, content_type) in &seen {
+        assert_eq!(
+            Format::from_accept(Some(accept)),
+            Format::Protobuf,
+            "{accept}"
+        );
+        assert_eq!(
+            content_type,
+            Format::Protobuf.content_type(),
+            "asked {accept}"
+        );
+    }
+
+    let window = "[5s]";
+    let rate = prometheus.scalar(&format!(
+        "sum(rate(http_requests_total{{endpoint=\"/api/orders\"}}{window} offset 2s))"
+    ));
+    assert!(
+        (rate / driven_rate - 1.0).abs() < 0.2,
+        "rate {rate}/s, driven {driven_rate}/s"
+    );
+    let p95 = prometheus.scalar(&format!(
+        "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{window} offset 2s)))"
+    ));
+    assert!(
+        (0.25..=0.5).contains(&p95),
+        "p95 {p95} outside the bucket (0.25, 0.5]"
+    );
+    let (kind, help) = prometheus.metadata("http_requests_total");
+    assert_eq!(
+        (kind.as_str(), help.as_str()),
+        ("counter", "Total HTTP requests.")
+    );
+    server.stop();
+}

@@ -1,0 +1,170 @@
+"""Decodes a protobuf exposition with Python's protobuf runtime and compares it with the
+OpenMetrics exposition of the same registry, read by prometheus_client's parser.
+
+Usage: protobuf_samples.py PROTOBUF_FILE OPENMETRICS_FILE
+
+The protobuf stream is length-delimited `io.prometheus.client.MetricFamily` messages,
+decoded with classes that protoc (from grpcio-tools) generates from proto/metrics.proto.
+Every sample either exposition has must be in the other with the same value (`_created`
+within a microsecond: protobuf keeps it as seconds and nanoseconds).
+
+Prints one line per protobuf family, `name TYPE metric_count unit`, in stream order.
+Exits 0 when both agree, 1 (with the differences on stderr) when they do not, 2 when
+prometheus_client, protobuf or grpcio-tools is missing.
+"""
+
+import math
+import os
+import sys
+import tempfile
+
+from promlink_support import (
+    EXIT_ENVIRONMENT,
+    EXIT_MISMATCH,
+    EXIT_OK,
+    read_exposition,
+    require_prometheus_client,
+)
+
+require_prometheus_client()
+
+from prometheus_client.openmetrics.parser import (  # noqa: E402
+    text_string_to_metric_families as parse_openmetrics,
+)
+
+
+def load_messages():
+    """The generated module of proto/metrics.proto, compiled into a temporary directory."""
+    try:
+        from grpc_tools import protoc
+    except ImportError:
+        sys.stderr.write("grpcio-tools and protobuf are needed: python3 -m pip install grpcio-tools==1.85.1\n")
+        sys.exit(EXIT_ENVIRONMENT)
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "proto")
+    out = tempfile.mkdtemp(prefix="promlink-proto-")
+    if protoc.main(["protoc", f"-I{here}", f"--python_out={out}", "metrics.proto"]) != 0:
+        sys.stderr.write("protoc could not compile proto/metrics.proto\n")
+        sys.exit(EXIT_ENVIRONMENT)
+    sys.path.insert(0, out)
+    import metrics_pb2
+
+    return metrics_pb2
+
+
+def read_varint(data, at):
+    value, shift = 0, 0
+    while True:
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, at
+        shift += 7
+
+
+def decode_families(data, pb):
+    families, at = [], 0
+    while at < len(data):
+        length, at = read_varint(data, at)
+        family = pb.MetricFamily()
+        family.ParseFromString(data[at : at + length])
+        if family.ByteSize() != length:
+            raise ValueError(f"{family.name}: {length} bytes announced, {family.ByteSize()} read")
+        families.append(family)
+        at += length
+    return families
+
+
+def seconds(timestamp):
+    return timestamp.seconds + timestamp.nanos / 1e9
+
+
+def canonical_labels(labels):
+    # `le` and `quantile` compare as numbers: protobuf has no spelling for them.
+    return frozenset((n, repr(float(v)) if n in ("le", "quantile") else v) for n, v in labels.items())
+
+
+def protobuf_samples(families, pb):
+    """(sample name, labels) -> value, as the OpenMetrics parser names samples."""
+    samples = {}
+    for family in families:
+        kind = pb.MetricType.Name(family.type)
+        base = family.name[: -len("_total")] if kind == "COUNTER" else family.name
+        for metric in family.metric:
+            labels = {pair.name: pair.value for pair in metric.label}
+
+            def put(name, value, extra=None):
+                key = (name, canonical_labels({**labels, **(extra or {})}))
+                if key in samples:
+                    raise ValueError(f"{name}{labels} twice in the protobuf exposition")
+                samples[key] = value
+
+            if kind == "COUNTER":
+                put(family.name, metric.counter.value)
+                if metric.counter.HasField("created_timestamp"):
+                    put(base + "_created", seconds(metric.counter.created_timestamp))
+            elif kind == "GAUGE":
+                put(family.name, metric.gauge.value)
+            elif kind == "UNTYPED":
+                put(family.name, metric.untyped.value)
+            elif kind == "SUMMARY":
+                put(base + "_count", float(metric.summary.sample_count))
+                put(base + "_sum", metric.summary.sample_sum)
+                if metric.summary.HasField("created_timestamp"):
+                    put(base + "_created", seconds(metric.summary.created_timestamp))
+            elif kind == "HISTOGRAM":
+                h = metric.histogram
+                for bucket in h.bucket:
+                    put(base + "_bucket", float(bucket.cumulative_count), {"le": str(bucket.upper_bound)})
+                put(base + "_bucket", float(h.sample_count), {"le": "+Inf"})
+                put(base + "_count", float(h.sample_count))
+                put(base + "_sum", h.sample_sum)
+                if h.HasField("created_timestamp"):
+                    put(base + "_created", seconds(h.created_timestamp))
+            else:
+                raise ValueError(f"{family.name}: unexpected type {kind}")
+    return samples
+
+
+def openmetrics_samples(text):
+    samples = {}
+    for family in parse_openmetrics(text):
+        for sample in family.samples:
+            samples[(sample.name, canonical_labels(sample.labels))] = sample.value
+    return samples
+
+
+def same(name, ours, theirs):
+    if math.isnan(ours) or math.isnan(theirs):
+        return math.isnan(ours) and math.isnan(theirs)
+    if name.endswith("_created"):
+        return abs(ours - theirs) < 1e-6
+    return ours == theirs
+
+
+def main():
+    pb = load_messages()
+    with open(sys.argv[1], "rb") as f:
+        data = f.read()
+    try:
+        families = decode_families(data, pb)
+        from_protobuf = protobuf_samples(families, pb)
+    except Exception as error:
+        sys.stderr.write(f"the protobuf exposition did not decode: {error!r}\n")
+        return EXIT_MISMATCH
+    from_openmetrics = openmetrics_samples(read_exposition(sys.argv[2]))
+    differences = []
+    for key in sorted(set(from_protobuf) | set(from_openmetrics), key=repr):
+        ours, theirs = from_protobuf.get(key), from_openmetrics.get(key)
+        if ours is None or theirs is None or not same(key[0], ours, theirs):
+            differences.append(f"{key[0]} {sorted(key[1])}: protobuf {ours}, OpenMetrics {theirs}")
+    for family in families:
+        unit = family.unit if family.HasField("unit") else "-"
+        print(family.name, pb.MetricType.Name(family.type), len(family.metric), unit)
+    if differences:
+        sys.stderr.write("\n".join(differences) + "\n")
+        return EXIT_MISMATCH
+    return EXIT_OK
+
+
+sys.exit(main())
