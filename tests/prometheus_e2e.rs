@@ -3,7 +3,9 @@
 //! the target is up, the metadata API reports the declared types and help,
 //! `rate(http_requests_total[..])` matches the driven rate, `histogram_quantile(0.95, ..)`
 //! lands in the bucket of the driven latencies' 95th percentile, and the error-rate
-//! percentage matches the injected error ratio.
+//! percentage matches the injected error ratio. With `exemplar-storage` on, Prometheus
+//! reads the failing requests' exemplars from OpenMetrics, and
+//! `/api/v1/query_exemplars` returns their trace ids.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -26,19 +28,30 @@ fn prometheus_scrapes_and_answers_the_seeds_queries() {
     let server = start_http_server("127.0.0.1:0").unwrap();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("prometheus-e2e-{}", std::process::id()));
-    let prometheus = support::prometheus::start(&dir, &server.local_addr().to_string());
+    let prometheus = support::prometheus::start_with_features(
+        &dir,
+        &server.local_addr().to_string(),
+        &["exemplar-storage"],
+    );
 
     // Each 100 ms: 10 orders (1 failing with a 500) and 5 user lookups. Latencies: 9 in 10
     // take 0.07 s (bucket 0.1), 1 in 10 takes 0.3 s (bucket 0.5), so the 95th percentile
     // lies in (0.25, 0.5].
     let started = Instant::now();
     let mut requests = 0_u32;
+    let mut traces = Vec::new();
     while started.elapsed() < Duration::from_secs(9) {
         for i in 0..10 {
             let status = if i == 0 { 500 } else { 200 };
-            HTTP_REQUESTS_TOTAL
-                .labels("GET", "/api/orders", status)
-                .inc();
+            let orders = HTTP_REQUESTS_TOTAL.labels("GET", "/api/orders", status);
+            if status == 500 {
+                // Each failure with its trace, as a service would link errors to traces.
+                let trace = format!("{:032x}", 0xe000 + traces.len());
+                orders.inc_with_exemplar(&[("trace_id", &trace)]).unwrap();
+                traces.push(trace);
+            } else {
+                orders.inc();
+            }
             HTTP_REQUEST_DURATION_SECONDS
                 .labels("/api/orders")
                 .observe(if i == 9 { 0.3 } else { 0.07 });
@@ -88,5 +101,23 @@ fn prometheus_scrapes_and_answers_the_seeds_queries() {
         (error_percent - injected).abs() < 0.5,
         "error rate {error_percent}%, injected {injected}%"
     );
+    let end = promlink::unix_time();
+    let data = prometheus.api(
+        "/api/v1/query_exemplars",
+        &[
+            ("query", "http_requests_total{status=\"500\"}"),
+            ("start", &(end - 30.0).to_string()),
+            ("end", &end.to_string()),
+        ],
+    );
+    let found = data.as_array().unwrap_or_else(|| panic!("{data}"));
+    assert_eq!(found.len(), 1, "{data}");
+    let exemplars = found[0]["exemplars"].as_array().unwrap();
+    assert!(exemplars.len() >= 5, "one a scrape at least: {data}");
+    for exemplar in exemplars {
+        let trace = exemplar["labels"]["trace_id"].as_str().unwrap();
+        assert!(traces.iter().any(|t| t == trace), "{trace} was never sent");
+        assert_eq!(exemplar["value"], "1", "{exemplar}");
+    }
     server.stop();
 }

@@ -5,7 +5,9 @@
 //!
 //! Then the seed's queries over the protobuf scrapes: the counter's rate matches the
 //! driven rate, and `histogram_quantile(0.95, ..)` over the classic `_bucket` series
-//! lands in the bucket of the driven latencies' 95th percentile.
+//! lands in the bucket of the driven latencies' 95th percentile. With
+//! `exemplar-storage` on too, `/api/v1/query_exemplars` returns the trace ids and values
+//! that the counter and the histogram's buckets carried.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -92,17 +94,32 @@ fn prometheus_with_native_histograms_scrapes_protobuf() {
     }
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("prometheus-protobuf-{}", std::process::id()));
-    let prometheus =
-        support::prometheus::start_with_features(&dir, &target, &["native-histograms"]);
+    let prometheus = support::prometheus::start_with_features(
+        &dir,
+        &target,
+        &["native-histograms", "exemplar-storage"],
+    );
 
     // Each 100 ms: 10 requests, 9 taking 0.07 s (bucket 0.1), 1 taking 0.3 s (bucket 0.5).
+    // The last request of each round carries an exemplar: its round as a trace id.
     let started = Instant::now();
     let mut requests = 0_u32;
+    let mut traces = Vec::new();
     while started.elapsed() < Duration::from_secs(8) {
-        for i in 0..10 {
+        for _ in 0..9 {
             HTTP_REQUESTS_TOTAL.labels("/api/orders").inc();
-            HTTP_REQUEST_DURATION_SECONDS.observe(if i == 9 { 0.3 } else { 0.07 });
+            HTTP_REQUEST_DURATION_SECONDS.observe(0.07);
         }
+        let trace = format!("{:016x}", 0xabc0_0000 + traces.len());
+        let exemplar = [("trace_id", trace.as_str())];
+        HTTP_REQUESTS_TOTAL
+            .labels("/api/orders")
+            .inc_with_exemplar(&exemplar)
+            .unwrap();
+        HTTP_REQUEST_DURATION_SECONDS
+            .observe_with_exemplar(0.3, &exemplar)
+            .unwrap();
+        traces.push(trace);
         requests += 10;
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -139,6 +156,34 @@ fn prometheus_with_native_histograms_scrapes_protobuf() {
         (0.25..=0.5).contains(&p95),
         "p95 {p95} outside the bucket (0.25, 0.5]"
     );
+    for (series, value, le) in [
+        ("http_requests_total", 1.0, None),
+        ("http_request_duration_seconds_bucket", 0.3, Some("0.5")),
+    ] {
+        let end = promlink::unix_time();
+        let data = prometheus.api(
+            "/api/v1/query_exemplars",
+            &[
+                ("query", series),
+                ("start", &(end - 30.0).to_string()),
+                ("end", &end.to_string()),
+            ],
+        );
+        let found = data.as_array().unwrap_or_else(|| panic!("{data}"));
+        assert_eq!(found.len(), 1, "one series with exemplars: {data}");
+        if let Some(le) = le {
+            assert_eq!(found[0]["seriesLabels"]["le"], le, "{data}");
+        }
+        let exemplars = found[0]["exemplars"].as_array().unwrap();
+        // One a scrape at least (each keeps the latest), all from the traffic.
+        assert!(exemplars.len() >= 5, "{series}: {data}");
+        for exemplar in exemplars {
+            let trace = exemplar["labels"]["trace_id"].as_str().unwrap();
+            assert!(traces.iter().any(|t| t == trace), "{trace} was never sent");
+            let seen: f64 = exemplar["value"].as_str().unwrap().parse().unwrap();
+            assert_eq!(seen, value, "{series}: {exemplar}");
+        }
+    }
     let (kind, help) = prometheus.metadata("http_requests_total");
     assert_eq!(
         (kind.as_str(), help.as_str()),

@@ -298,6 +298,35 @@ fn protobuf_scenario(r: &Registry) {
         .with_const_labels(&[("service", "orders"), ("zone", "a\"b")]),
     );
     tagged.labels(["/x"]).inc_by(2.0);
+    // Exemplars: on a counter, on a finite bucket and on `+Inf` (which protobuf then
+    // writes as a bucket of its own), with escapes and the most characters allowed. No
+    // `"` in their values: prometheus_client 0.26 reads an escaped `\"` in an exemplar's
+    // labels as the end of the value (its sample labels it reads right).
+    tagged
+        .labels(["/x"])
+        .inc_by_with_exemplar(
+            0.5,
+            &[("trace_id", "4bf92f3577b34da6"), ("note", "a\\b\nc")],
+        )
+        .unwrap();
+    let traced = register(
+        r,
+        Metric::new(
+            "traced_seconds",
+            "Traced.",
+            Family::new(["op"], Histogram::new(&[0.1, 1.0])),
+        ),
+    );
+    let longest = "x".repeat(promlink::MAX_EXEMPLAR_LABEL_CHARS - "span_id".len());
+    traced
+        .labels(["read"])
+        .observe_with_exemplar(0.05, &[("span_id", &longest)])
+        .unwrap();
+    traced
+        .labels(["read"])
+        .observe_with_exemplar(7.5, &[("trace_id", "ffff")])
+        .unwrap();
+    traced.labels(["read"]).observe(0.5);
     let flags = register(
         r,
         Metric::new(
@@ -339,6 +368,7 @@ fn protobuf_says_what_openmetrics_says() {
     let decoded = run_python("protobuf_samples.py", &[&protobuf, &openmetrics])
         .unwrap_or_else(|report| panic!("{report}"));
     let families: Vec<&str> = decoded.stdout.lines().collect();
+    assert!(families.contains(&"exemplars 3"), "{families:#?}");
     for expected in [
         "http_requests_total COUNTER 2 -",
         "tagged_total COUNTER 1 -",

@@ -281,6 +281,7 @@ impl MetricFamily {
             const_labels: b"",
             label_names: &label_names,
             created: 0.0,
+            created_series: true,
         };
         let mut enc = SeriesEncoder::new(out, format, context);
         let mut labels = Vec::new();
@@ -302,15 +303,13 @@ impl MetricFamily {
 
 fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue) {
     match value {
-        SeriesValue::Counter(v) => enc.counter(labels, Value::Float(*v), None),
+        SeriesValue::Counter(v) => enc.counter(labels, Value::Float(*v), None, None),
         SeriesValue::Gauge(v) => enc.gauge(labels, Value::Float(*v)),
         SeriesValue::Unknown(v) => enc.untyped(labels, Value::Float(*v)),
         SeriesValue::Histogram { buckets, sum } => {
-            let (finite, count) = match buckets.split_last() {
-                Some(((_, count), finite)) => (finite, *count),
-                None => (&[][..], 0),
-            };
-            let le: Vec<Vec<u8>> = finite
+            // Validated to end with `+Inf`, whose count is the histogram's.
+            let count = buckets.last().map_or(0, |(_, count)| *count);
+            let le: Vec<Vec<u8>> = buckets
                 .iter()
                 .map(|(bound, _)| {
                     let mut le = Vec::new();
@@ -318,15 +317,16 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
                     le
                 })
                 .collect();
-            let finite = finite
+            let buckets = buckets
                 .iter()
                 .zip(&le)
                 .map(|(&(bound, cumulative), le)| Bucket {
                     bound,
                     le,
                     cumulative,
+                    exemplar: None,
                 });
-            enc.histogram(labels, finite, (count, *sum), None);
+            enc.histogram(labels, buckets, (count, *sum), None);
         }
         SeriesValue::Summary { count, sum } => enc.summary(labels, (*count, *sum), None),
         SeriesValue::Info(pairs) => {

@@ -5,6 +5,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::descriptor::MetricType;
 use crate::encoding::{SeriesEncoder, Value};
+use crate::exemplar::{Exemplar, ExemplarSlot, InvalidExemplar};
 use crate::metric::Series;
 
 /// A monotonically increasing total.
@@ -30,6 +31,7 @@ use crate::metric::Series;
 pub struct Counter {
     int: AtomicU64,
     float_bits: AtomicU64,
+    exemplar: ExemplarSlot,
 }
 
 /// The error of [`Counter::try_inc_by`]: counters only go up.
@@ -54,6 +56,7 @@ impl Counter {
         Counter {
             int: AtomicU64::new(0),
             float_bits: AtomicU64::new(0),
+            exemplar: ExemplarSlot::new(),
         }
     }
 
@@ -125,6 +128,7 @@ const STRIPES: usize = 16;
 pub struct ShardedCounter {
     stripes: [Stripe; STRIPES],
     float_bits: AtomicU64,
+    exemplar: ExemplarSlot,
 }
 
 #[derive(Debug)]
@@ -143,6 +147,7 @@ impl ShardedCounter {
         ShardedCounter {
             stripes: [const { Stripe(AtomicU64::new(0)) }; STRIPES],
             float_bits: AtomicU64::new(0),
+            exemplar: ExemplarSlot::new(),
         }
     }
 
@@ -244,6 +249,49 @@ macro_rules! counter_api {
                 Ok(())
             }
 
+            /// Adds one, with an exemplar: labels (a trace id, say) that OpenMetrics and
+            /// protobuf scrapes show beside the total until the next exemplar replaces
+            /// them. The count goes up even when the exemplar is refused.
+            ///
+            /// # Errors
+            ///
+            /// [`InvalidExemplar`] when a label name is invalid or the names and values
+            /// have more than [`MAX_EXEMPLAR_LABEL_CHARS`](crate::MAX_EXEMPLAR_LABEL_CHARS)
+            /// characters together.
+            ///
+            #[doc = concat!("```
+let c = promlink_core::", stringify!($counter), "::new();
+c.inc_with_exemplar(&[(\"trace_id\", \"4bf92f3577b34da6\")]).unwrap();
+assert!(c.inc_with_exemplar(&[(\"trace_id\", &\"x\".repeat(200))]).is_err());
+assert_eq!(c.get(), 2.0);
+```")]
+            pub fn inc_with_exemplar(&self, exemplar: &[(&str, &str)]) -> Result<(), InvalidExemplar> {
+                self.inc();
+                self.exemplar.set(Exemplar::new(exemplar, 1.0)?);
+                Ok(())
+            }
+
+            /// Adds `amount` as [`inc_by`](Self::inc_by) does, with an exemplar of that
+            /// amount, as [`inc_with_exemplar`](Self::inc_with_exemplar) keeps it.
+            ///
+            /// # Errors
+            ///
+            /// As [`inc_with_exemplar`](Self::inc_with_exemplar).
+            ///
+            /// # Panics
+            ///
+            /// As [`inc_by`](Self::inc_by), for a negative or NaN `amount`.
+            #[track_caller]
+            pub fn inc_by_with_exemplar(
+                &self,
+                amount: f64,
+                exemplar: &[(&str, &str)],
+            ) -> Result<(), InvalidExemplar> {
+                self.inc_by(amount);
+                self.exemplar.set(Exemplar::new(exemplar, amount)?);
+                Ok(())
+            }
+
             /// The current total.
             pub fn get(&self) -> f64 {
                 self.value().as_f64()
@@ -271,7 +319,9 @@ macro_rules! counter_api {
                 labels: &[u8],
                 created: f64,
             ) {
-                enc.counter(labels, self.value(), Some(created));
+                self.exemplar.read(|exemplar| {
+                    enc.counter(labels, self.value(), Some(created), exemplar);
+                });
             }
         }
     )+};
@@ -282,6 +332,33 @@ counter_api!(Counter, ShardedCounter);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exemplars_show_in_openmetrics_and_never_in_text() {
+        static JOBS: crate::Metric<Counter> =
+            crate::Metric::new("jobs_total", "Jobs.", Counter::new());
+        JOBS.inc_with_exemplar(&[("trace_id", "a\"b")]).unwrap();
+        assert!(JOBS.inc_with_exemplar(&[("bad-name", "x")]).is_err());
+        assert_eq!(JOBS.get(), 2.0, "counted even when the exemplar is refused");
+        let registry = crate::Registry::new();
+        registry.register_static(&JOBS).unwrap();
+        let openmetrics = registry.encode_to_string(crate::Format::OpenMetrics);
+        let line = openmetrics
+            .lines()
+            .find(|l| l.starts_with("jobs_total "))
+            .unwrap();
+        let (sample, exemplar) = line.split_once(" # ").unwrap();
+        assert_eq!(sample, "jobs_total 2.0");
+        let (labels_and_value, timestamp) = exemplar.rsplit_once(' ').unwrap();
+        assert_eq!(labels_and_value, "{trace_id=\"a\\\"b\"} 1.0");
+        let timestamp: f64 = timestamp.parse().unwrap();
+        assert!(
+            (timestamp - crate::time::unix_time()).abs() < 60.0,
+            "{timestamp}"
+        );
+        let text = registry.encode_to_string(crate::Format::Text);
+        assert!(!text.contains("trace_id"), "{text}");
+    }
 
     #[test]
     fn integers_stay_exact_beyond_f64() {

@@ -19,11 +19,12 @@
 //! them, for a few instructions each).
 
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::descriptor::MetricType;
 use crate::encoding::{write_float, Bucket, SeriesEncoder};
+use crate::exemplar::{self, Exemplar, ExemplarSlot, InvalidExemplar};
 use crate::metric::Series;
 
 /// Python's default buckets: for latencies of web requests in seconds.
@@ -48,6 +49,8 @@ pub const DEFAULT_BUCKETS: [f64; 14] = [
 pub struct Histogram<const N: usize> {
     bounds: &'static [f64; N],
     observations: Observations<N>,
+    /// The latest exemplar of each bucket, `+Inf` last: made at the first exemplar.
+    exemplars: OnceLock<Box<[ExemplarSlot]>>,
 }
 
 /// Python's default buckets, as `prometheus_client.Histogram` has them when none are given.
@@ -123,6 +126,7 @@ impl<const N: usize> Histogram<N> {
         Histogram {
             bounds,
             observations: Observations::new(),
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -133,16 +137,52 @@ impl<const N: usize> Histogram<N> {
 
     /// Records one observation.
     #[inline]
-    #[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(a <= b)` is true for NaN, on purpose
     pub fn observe(&self, value: f64) {
-        // The bounds below the value, counted without a branch; NaN is below none of
-        // them, so it goes past every bound into `+Inf`, as in Go's client.
-        let bucket = self
-            .bounds
+        self.observations.record(self.bucket_of(value), value);
+    }
+
+    /// Observes `value` with an exemplar: labels (a trace id, say) that OpenMetrics and
+    /// protobuf scrapes show on the bucket `value` falls in, until the next exemplar of
+    /// that bucket replaces them. The value is observed even when the exemplar is
+    /// refused.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidExemplar`] when a label name is invalid or the names and values have more
+    /// than [`MAX_EXEMPLAR_LABEL_CHARS`](crate::MAX_EXEMPLAR_LABEL_CHARS) characters
+    /// together.
+    ///
+    /// ```
+    /// use promlink_core::Histogram;
+    /// static LATENCY: Histogram<2> = Histogram::new(&[0.1, 1.0]);
+    /// LATENCY.observe_with_exemplar(0.3, &[("trace_id", "4bf92f3577b34da6")]).unwrap();
+    /// assert_eq!(LATENCY.snapshot().count, 1);
+    /// ```
+    pub fn observe_with_exemplar(
+        &self,
+        value: f64,
+        exemplar: &[(&str, &str)],
+    ) -> Result<(), InvalidExemplar> {
+        let bucket = self.bucket_of(value);
+        self.observations.record(bucket, value);
+        let exemplar = Exemplar::new(exemplar, value)?;
+        let slots = self
+            .exemplars
+            .get_or_init(|| (0..=N).map(|_| ExemplarSlot::new()).collect());
+        slots[bucket].set(exemplar);
+        Ok(())
+    }
+
+    /// The bucket of `value`: the number of bounds below it, counted without a branch.
+    /// NaN is below none of them, so it goes past every bound into `+Inf`, as in Go's
+    /// client.
+    #[inline]
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(a <= b)` is true for NaN, on purpose
+    fn bucket_of(&self, value: f64) -> usize {
+        self.bounds
             .iter()
             .map(|bound| usize::from(!(value <= *bound)))
-            .sum();
-        self.observations.record(bucket, value);
+            .sum()
     }
 
     timing_methods! {
@@ -190,6 +230,7 @@ impl<const N: usize> Series for Histogram<N> {
         Histogram {
             bounds: self.bounds,
             observations: Observations::new(),
+            exemplars: OnceLock::new(),
         }
     }
 
@@ -212,11 +253,20 @@ impl<const N: usize> Series for Histogram<N> {
         created: f64,
     ) {
         let snapshot = self.snapshot();
-        let buckets = self.bounds.iter().zip(le).zip(snapshot.cumulative_counts);
-        let buckets = buckets.map(|((&bound, le), cumulative)| Bucket {
+        let pin = self.exemplars.get().map(|_| exemplar::pin());
+        let exemplar = |bucket: usize| {
+            let slots = self.exemplars.get()?;
+            slots[bucket].get(pin.as_ref()?)
+        };
+        let finite = self.bounds.iter().zip(le).zip(snapshot.cumulative_counts);
+        let finite = finite.map(|((&bound, le), cumulative)| (bound, le.as_slice(), cumulative));
+        let inf = (f64::INFINITY, &b"+Inf"[..], snapshot.count);
+        let buckets = finite.chain([inf]).enumerate();
+        let buckets = buckets.map(|(i, (bound, le, cumulative))| Bucket {
             bound,
             le,
             cumulative,
+            exemplar: exemplar(i),
         });
         enc.histogram(
             labels,

@@ -50,6 +50,7 @@ mod counter;
 mod dense;
 mod descriptor;
 mod encoding;
+mod exemplar;
 mod family;
 mod gather;
 mod gauge;
@@ -62,6 +63,7 @@ mod metric;
 mod misuse;
 mod panics;
 mod parse;
+mod reclaim;
 mod registry;
 mod time;
 mod turn;
@@ -74,6 +76,7 @@ pub use encoding::{
     Format, SeriesEncoder, Value, OPENMETRICS_CONTENT_TYPE, PROTOBUF_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
 };
+pub use exemplar::{InvalidExemplar, MAX_EXEMPLAR_LABEL_CHARS};
 pub use family::{
     Child, Family, InFlightLabels, LabelledFamily, RequestLabels, DEFAULT_MAX_SERIES,
     MAX_LABEL_VALUE_BYTES, OVERFLOW_VALUE,

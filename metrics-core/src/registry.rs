@@ -241,9 +241,19 @@ impl GatherError {
     }
 }
 
+/// Whether `PROMETHEUS_DISABLE_CREATED_SERIES` asks for OpenMetrics without `_created`
+/// series, read once, as Python reads it (`true`, `t` or `1`, in any case).
+fn created_series_disabled() -> bool {
+    static DISABLED: OnceLock<bool> = OnceLock::new();
+    *DISABLED.get_or_init(|| {
+        std::env::var("PROMETHEUS_DISABLE_CREATED_SERIES")
+            .is_ok_and(|v| matches!(v.to_ascii_lowercase().as_str(), "true" | "t" | "1"))
+    })
+}
+
 /// What one scrape asks of [`Registry::encode_scrape`]: a format, the families wanted
-/// (all by default), and when the collectors must have answered (no deadline by
-/// default: each is waited for).
+/// (all by default), when the collectors must have answered (no deadline by default:
+/// each is waited for), and whether OpenMetrics carries `_created` series.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -261,15 +271,42 @@ pub struct Scrape<'a> {
     format: Format,
     names: &'a [&'a str],
     deadline: Option<Instant>,
+    created_series: bool,
 }
 
 impl<'a> Scrape<'a> {
-    /// Every family, in `format`, collectors waited for.
+    /// Every family, in `format`, collectors waited for, `_created` series written in
+    /// OpenMetrics unless the environment variable `PROMETHEUS_DISABLE_CREATED_SERIES`
+    /// is `true`, `t` or `1` (in any case), as in Python's client.
     pub fn new(format: Format) -> Self {
         Scrape {
             format,
             names: &[],
             deadline: None,
+            created_series: !created_series_disabled(),
+        }
+    }
+
+    /// Whether OpenMetrics carries the `_created` series of counters, histograms and
+    /// summaries. Prometheus 2.x keeps each as a series of its own, one more per series
+    /// counted; without them it loses only the creation times. Protobuf carries them as
+    /// a field of the series, not a series, and always does.
+    ///
+    /// ```
+    /// use promlink_core::{Counter, Format, Metric, Registry, Scrape};
+    /// use std::sync::Arc;
+    ///
+    /// let registry = Registry::new();
+    /// registry.register(Arc::new(Metric::new("jobs_total", "Jobs.", Counter::new()))).unwrap();
+    /// let mut out = Vec::new();
+    /// registry.encode_scrape(&Scrape::new(Format::OpenMetrics).created_series(false), &mut out).unwrap();
+    /// assert!(!String::from_utf8(out).unwrap().contains("_created"));
+    /// ```
+    #[must_use]
+    pub fn created_series(self, created_series: bool) -> Self {
+        Scrape {
+            created_series,
+            ..self
         }
     }
 
@@ -722,7 +759,7 @@ impl Registry {
             } else if let Some(group) = groups.next() {
                 // A panicking callback gauge costs its own family, not the scrape.
                 let start = out.len();
-                if let Err(panic) = crate::panics::catch(|| encode_group(group, format, out)) {
+                if let Err(panic) = crate::panics::catch(|| encode_group(group, scrape, out)) {
                     out.truncate(start);
                     panics.push(Failure {
                         subject: Subject::Metric(group[0].name().to_owned()),
@@ -812,7 +849,8 @@ fn conflict(existing: &Entry, new: &Entry) -> Option<String> {
     None
 }
 
-fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
+fn encode_group(group: &[Entry], scrape: &Scrape<'_>, out: &mut Vec<u8>) {
+    let format = scrape.format;
     let d = group[0].metric().descriptor();
     let header = Header {
         name: d.name(),
@@ -837,6 +875,7 @@ fn encode_group(group: &[Entry], format: Format, out: &mut Vec<u8>) {
             const_labels,
             label_names: &entry.label_names,
             created: entry.created,
+            created_series: scrape.created_series,
         };
         entry
             .metric()

@@ -84,23 +84,33 @@ def canonical_labels(labels):
     return frozenset((n, repr(float(v)) if n in ("le", "quantile") else v) for n, v in labels.items())
 
 
+def exemplar_of(message):
+    """(labels, value, timestamp) of an `Exemplar` message."""
+    labels = tuple(sorted((pair.name, pair.value) for pair in message.label))
+    return (labels, message.value, seconds(message.timestamp))
+
+
 def protobuf_samples(families, pb):
-    """(sample name, labels) -> value, as the OpenMetrics parser names samples."""
-    samples = {}
+    """(sample name, labels) -> value, as the OpenMetrics parser names samples, and
+    (sample name, labels) -> exemplar for the samples that have one."""
+    samples, exemplars = {}, {}
     for family in families:
         kind = pb.MetricType.Name(family.type)
         base = family.name[: -len("_total")] if kind == "COUNTER" else family.name
         for metric in family.metric:
             labels = {pair.name: pair.value for pair in metric.label}
 
-            def put(name, value, extra=None):
+            def put(name, value, extra=None, exemplar=None):
                 key = (name, canonical_labels({**labels, **(extra or {})}))
                 if key in samples:
                     raise ValueError(f"{name}{labels} twice in the protobuf exposition")
                 samples[key] = value
+                if exemplar is not None:
+                    exemplars[key] = exemplar_of(exemplar)
 
             if kind == "COUNTER":
-                put(family.name, metric.counter.value)
+                exemplar = metric.counter.exemplar if metric.counter.HasField("exemplar") else None
+                put(family.name, metric.counter.value, exemplar=exemplar)
                 if metric.counter.HasField("created_timestamp"):
                     put(base + "_created", seconds(metric.counter.created_timestamp))
             elif kind == "GAUGE":
@@ -115,23 +125,30 @@ def protobuf_samples(families, pb):
             elif kind == "HISTOGRAM":
                 h = metric.histogram
                 for bucket in h.bucket:
-                    put(base + "_bucket", float(bucket.cumulative_count), {"le": str(bucket.upper_bound)})
-                put(base + "_bucket", float(h.sample_count), {"le": "+Inf"})
+                    exemplar = bucket.exemplar if bucket.HasField("exemplar") else None
+                    put(base + "_bucket", float(bucket.cumulative_count), {"le": str(bucket.upper_bound)}, exemplar)
+                if not h.bucket or h.bucket[-1].upper_bound != math.inf:
+                    put(base + "_bucket", float(h.sample_count), {"le": "+Inf"})
                 put(base + "_count", float(h.sample_count))
                 put(base + "_sum", h.sample_sum)
                 if h.HasField("created_timestamp"):
                     put(base + "_created", seconds(h.created_timestamp))
             else:
                 raise ValueError(f"{family.name}: unexpected type {kind}")
-    return samples
+    return samples, exemplars
 
 
 def openmetrics_samples(text):
-    samples = {}
+    samples, exemplars = {}, {}
     for family in parse_openmetrics(text):
         for sample in family.samples:
-            samples[(sample.name, canonical_labels(sample.labels))] = sample.value
-    return samples
+            key = (sample.name, canonical_labels(sample.labels))
+            samples[key] = sample.value
+            if sample.exemplar is not None:
+                e = sample.exemplar
+                labels = tuple(sorted(e.labels.items()))
+                exemplars[key] = (labels, e.value, float(e.timestamp))
+    return samples, exemplars
 
 
 def same(name, ours, theirs):
@@ -148,12 +165,23 @@ def main():
         data = f.read()
     try:
         families = decode_families(data, pb)
-        from_protobuf = protobuf_samples(families, pb)
+        from_protobuf, protobuf_exemplars = protobuf_samples(families, pb)
     except Exception as error:
         sys.stderr.write(f"the protobuf exposition did not decode: {error!r}\n")
         return EXIT_MISMATCH
-    from_openmetrics = openmetrics_samples(read_exposition(sys.argv[2]))
+    from_openmetrics, openmetrics_exemplars = openmetrics_samples(read_exposition(sys.argv[2]))
     differences = []
+    for key in sorted(set(protobuf_exemplars) | set(openmetrics_exemplars), key=repr):
+        ours, theirs = protobuf_exemplars.get(key), openmetrics_exemplars.get(key)
+        agree = (
+            ours is not None
+            and theirs is not None
+            and ours[:2] == theirs[:2]
+            and abs(ours[2] - theirs[2]) < 1e-6
+        )
+        if not agree:
+            differences.append(f"exemplar of {key[0]} {sorted(key[1])}: protobuf {ours}, OpenMetrics {theirs}")
+    print("exemplars", len(protobuf_exemplars))
     for key in sorted(set(from_protobuf) | set(from_openmetrics), key=repr):
         ours, theirs = from_protobuf.get(key), from_openmetrics.get(key)
         if ours is None or theirs is None or not same(key[0], ours, theirs):

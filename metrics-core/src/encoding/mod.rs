@@ -16,6 +16,7 @@ pub(crate) use escape::{escape_help, escape_label_bytes, escape_label_value};
 pub(crate) use float::write_float;
 
 use crate::descriptor::MetricType;
+use crate::exemplar::Exemplar;
 
 /// `Content-Type` of the Prometheus text format 0.0.4.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -171,6 +172,8 @@ pub(crate) struct SeriesContext<'a> {
     /// `_created` of series that exist as long as their metric (unlabelled ones, dense
     /// children): the process start for statics, the registration for the others.
     pub(crate) created: f64,
+    /// Whether OpenMetrics carries `_created` series.
+    pub(crate) created_series: bool,
 }
 
 impl<'a> SeriesEncoder<'a> {
@@ -215,10 +218,7 @@ impl<'a> SeriesEncoder<'a> {
     /// `labels` is a rendered, escaped label list (`a="x",b="y"`), possibly empty; the
     /// extra label's value must be escaped too.
     fn sample(&mut self, suffix: &str, labels: &[u8], extra: Option<(&str, &[u8])>, value: Value) {
-        self.sample_with(suffix, labels, extra, |out| match value {
-            Value::Int(v) => float::write_u64(out, v),
-            Value::Float(v) => write_float(out, v),
-        });
+        self.sample_with(suffix, labels, extra, |out| write_value(out, value));
     }
 
     /// [`sample`](Self::sample) with the value written by `write_value`.
@@ -255,19 +255,35 @@ impl<'a> SeriesEncoder<'a> {
         out.push(b'\n');
     }
 
-    /// Writes a counter's series: `_total`, and `_created` in OpenMetrics when the
-    /// counter has one.
-    pub(crate) fn counter(&mut self, labels: &[u8], value: Value, created: Option<f64>) {
+    /// Writes a counter's series: `_total` (with its exemplar, but in the text format),
+    /// and `_created` in OpenMetrics when the counter has one.
+    pub(crate) fn counter(
+        &mut self,
+        labels: &[u8],
+        value: Value,
+        created: Option<f64>,
+        exemplar: Option<&Exemplar>,
+    ) {
+        use protobuf::field;
         if self.format == Format::Protobuf {
-            self.metric(labels, protobuf::field::METRIC_COUNTER, |counter| {
-                protobuf::double(counter, protobuf::field::VALUE, value.as_f64());
+            self.metric(labels, field::METRIC_COUNTER, |counter| {
+                protobuf::double(counter, field::VALUE, value.as_f64());
+                if let Some(exemplar) = exemplar {
+                    protobuf_exemplar(counter, field::COUNTER_EXEMPLAR, exemplar);
+                }
                 if let Some(created) = created {
-                    protobuf::timestamp(counter, protobuf::field::COUNTER_CREATED, created);
+                    protobuf::timestamp(counter, field::COUNTER_CREATED, created);
                 }
             });
             return;
         }
-        self.sample("_total", labels, None, value);
+        let exemplar = exemplar.filter(|_| self.format == Format::OpenMetrics);
+        self.sample_with("_total", labels, None, |out| {
+            write_value(out, value);
+            if let Some(exemplar) = exemplar {
+                write_exemplar(out, exemplar);
+            }
+        });
         if let Some(created) = created {
             self.write_created(labels, created);
         }
@@ -321,13 +337,15 @@ impl<'a> SeriesEncoder<'a> {
         }
     }
 
-    /// Writes a histogram's series: cumulative `_bucket`s for the finite bounds, `+Inf`,
-    /// then `_count` and `_sum` where the format allows, and `_created` in OpenMetrics
-    /// when the histogram has one. In protobuf, the finite buckets (`+Inf` is the count).
+    /// Writes a histogram's series from its cumulative buckets, `+Inf` last: the
+    /// `_bucket`s (with their exemplars in OpenMetrics), then `_count` and `_sum` where
+    /// the format allows, and `_created` in OpenMetrics when the histogram has one. In
+    /// protobuf, the finite buckets, and `+Inf` only for its exemplar (as Go writes it:
+    /// the count says the rest).
     pub(crate) fn histogram<'b>(
         &mut self,
         labels: &[u8],
-        finite_buckets: impl IntoIterator<Item = Bucket<'b>>,
+        buckets: impl IntoIterator<Item = Bucket<'b>>,
         (count, sum): (u64, f64),
         created: Option<f64>,
     ) {
@@ -336,10 +354,16 @@ impl<'a> SeriesEncoder<'a> {
             self.metric(labels, field::METRIC_HISTOGRAM, |histogram| {
                 protobuf::uint(histogram, field::HISTOGRAM_COUNT, count);
                 protobuf::double(histogram, field::HISTOGRAM_SUM, sum);
-                for bucket in finite_buckets {
+                for bucket in buckets {
+                    if bucket.bound == f64::INFINITY && bucket.exemplar.is_none() {
+                        continue;
+                    }
                     protobuf::message(histogram, field::HISTOGRAM_BUCKET, |b| {
                         protobuf::uint(b, field::BUCKET_CUMULATIVE_COUNT, bucket.cumulative);
                         protobuf::double(b, field::BUCKET_UPPER_BOUND, bucket.bound);
+                        if let Some(exemplar) = bucket.exemplar {
+                            protobuf_exemplar(b, field::BUCKET_EXEMPLAR, exemplar);
+                        }
                     });
                 }
                 if let Some(created) = created {
@@ -349,16 +373,17 @@ impl<'a> SeriesEncoder<'a> {
             return;
         }
         let mut negative_buckets = false;
-        for bucket in finite_buckets {
+        let openmetrics = self.format == Format::OpenMetrics;
+        for bucket in buckets {
             negative_buckets |= bucket.bound < 0.0;
-            self.sample(
-                "_bucket",
-                labels,
-                Some(("le", bucket.le)),
-                Value::Int(bucket.cumulative),
-            );
+            let exemplar = bucket.exemplar.filter(|_| openmetrics);
+            self.sample_with("_bucket", labels, Some(("le", bucket.le)), |out| {
+                float::write_u64(out, bucket.cumulative);
+                if let Some(exemplar) = exemplar {
+                    write_exemplar(out, exemplar);
+                }
+            });
         }
-        self.sample("_bucket", labels, Some(("le", b"+Inf")), Value::Int(count));
         self.count_and_sum(labels, count, sum, negative_buckets);
         if let Some(created) = created {
             self.write_created(labels, created);
@@ -412,26 +437,75 @@ impl<'a> SeriesEncoder<'a> {
     /// Writes `_created` in OpenMetrics; the text format carries no `_created` (as Go's
     /// client), so there it writes nothing.
     fn write_created(&mut self, labels: &[u8], created: f64) {
-        if self.format == Format::OpenMetrics {
+        if self.format == Format::OpenMetrics && self.series.created_series {
             // A time needs no canonical spelling, only an exact one: ryu's shortest
             // round-trip digits, as they come (`1795627490.7719731`), a third of the cost.
             self.sample_with("_created", labels, None, |out| {
-                if created.is_finite() {
-                    out.extend_from_slice(ryu::Buffer::new().format_finite(created).as_bytes());
-                } else {
-                    write_float(out, created);
-                }
+                write_timestamp(out, created);
             });
         }
     }
 }
 
-/// One finite bucket of a histogram: its upper bound, the bound as `le` writes it, and
-/// the count of observations up to it.
+/// One bucket of a histogram: its upper bound, the bound as `le` writes it, the count of
+/// observations up to it, and its latest exemplar.
 pub(crate) struct Bucket<'b> {
     pub(crate) bound: f64,
     pub(crate) le: &'b [u8],
     pub(crate) cumulative: u64,
+    pub(crate) exemplar: Option<&'b Exemplar>,
+}
+
+/// Writes a sample's value.
+fn write_value(out: &mut Vec<u8>, value: Value) {
+    match value {
+        Value::Int(v) => float::write_u64(out, v),
+        Value::Float(v) => write_float(out, v),
+    }
+}
+
+/// Writes ` # {labels} value timestamp` after a sample's value, as OpenMetrics shows an
+/// exemplar.
+fn write_exemplar(out: &mut Vec<u8>, exemplar: &Exemplar) {
+    out.extend_from_slice(b" # {");
+    let mut labels = Vec::new();
+    for (name, value) in &exemplar.labels {
+        render_label(&mut labels, Format::OpenMetrics, name, value.as_bytes());
+    }
+    out.extend_from_slice(&labels);
+    out.extend_from_slice(b"} ");
+    write_float(out, exemplar.value);
+    out.push(b' ');
+    write_timestamp(out, exemplar.timestamp);
+}
+
+/// Writes a time in seconds, exactly: ryu's shortest round-trip digits.
+fn write_timestamp(out: &mut Vec<u8>, seconds: f64) {
+    if seconds.is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(seconds).as_bytes());
+    } else {
+        write_float(out, seconds);
+    }
+}
+
+/// Writes `exemplar` as field `field` (a counter's or a bucket's `Exemplar`).
+fn protobuf_exemplar(out: &mut Vec<u8>, field: u32, exemplar: &Exemplar) {
+    protobuf::message(out, field, |message| {
+        for (name, value) in &exemplar.labels {
+            protobuf::label_pair(
+                message,
+                protobuf::field::EXEMPLAR_LABEL,
+                name,
+                value.as_bytes(),
+            );
+        }
+        protobuf::double(message, protobuf::field::EXEMPLAR_VALUE, exemplar.value);
+        protobuf::timestamp(
+            message,
+            protobuf::field::EXEMPLAR_TIMESTAMP,
+            exemplar.timestamp,
+        );
+    });
 }
 
 /// Appends one label pair to the rendered labels `out`, in `format`'s form: `name="value"`

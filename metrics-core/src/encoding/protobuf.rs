@@ -35,6 +35,7 @@ pub(crate) mod field {
 
     /// `Gauge.value`, `Counter.value`, `Untyped.value`.
     pub(crate) const VALUE: u32 = 1;
+    pub(crate) const COUNTER_EXEMPLAR: u32 = 2;
     pub(crate) const COUNTER_CREATED: u32 = 3;
 
     pub(crate) const SUMMARY_COUNT: u32 = 1;
@@ -48,6 +49,11 @@ pub(crate) mod field {
 
     pub(crate) const BUCKET_CUMULATIVE_COUNT: u32 = 1;
     pub(crate) const BUCKET_UPPER_BOUND: u32 = 2;
+    pub(crate) const BUCKET_EXEMPLAR: u32 = 3;
+
+    pub(crate) const EXEMPLAR_LABEL: u32 = 1;
+    pub(crate) const EXEMPLAR_VALUE: u32 = 2;
+    pub(crate) const EXEMPLAR_TIMESTAMP: u32 = 3;
 
     pub(crate) const TIMESTAMP_SECONDS: u32 = 1;
     pub(crate) const TIMESTAMP_NANOS: u32 = 2;

@@ -12,9 +12,11 @@
 use core::marker::PhantomData;
 use core::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use seize::{Collector, Guard, LocalGuard};
+
+use crate::reclaim::collector;
 
 use super::key::{packs, unpack, ValueHasher};
 use super::ChildInner;
@@ -122,14 +124,6 @@ impl<M> Table<M> {
     fn taken(&self) -> &[AtomicPtr<ChildInner<M>>] {
         &self.children[..self.len.load(Ordering::Acquire)]
     }
-}
-
-/// Frees replaced tables and removed children once no lookup or scrape holds them: one
-/// for every family, as a collector costs about 16 KiB (one each was 16 MiB for a
-/// thousand families).
-fn collector() -> &'static Collector {
-    static COLLECTOR: OnceLock<Collector> = OnceLock::new();
-    COLLECTOR.get_or_init(Collector::new)
 }
 
 /// Starts freeing what this thread retired, rather than when 32 things have gathered: a
