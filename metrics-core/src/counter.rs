@@ -5,7 +5,7 @@ use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::descriptor::MetricType;
 use crate::encoding::{SeriesEncoder, Value};
-use crate::exemplar::{Exemplar, ExemplarSlot, InvalidExemplar};
+use crate::exemplar::{ExemplarSlot, InvalidExemplar};
 use crate::metric::Series;
 
 /// A monotonically increasing total.
@@ -267,8 +267,7 @@ assert_eq!(c.get(), 2.0);
 ```")]
             pub fn inc_with_exemplar(&self, exemplar: &[(&str, &str)]) -> Result<(), InvalidExemplar> {
                 self.inc();
-                self.exemplar.set(Exemplar::new(exemplar, 1.0)?);
-                Ok(())
+                self.exemplar.set(exemplar, 1.0)
             }
 
             /// Adds `amount` as [`inc_by`](Self::inc_by) does, with an exemplar of that
@@ -288,8 +287,7 @@ assert_eq!(c.get(), 2.0);
                 exemplar: &[(&str, &str)],
             ) -> Result<(), InvalidExemplar> {
                 self.inc_by(amount);
-                self.exemplar.set(Exemplar::new(exemplar, amount)?);
-                Ok(())
+                self.exemplar.set(exemplar, amount)
             }
 
             /// The current total.
@@ -319,9 +317,8 @@ assert_eq!(c.get(), 2.0);
                 labels: &[u8],
                 created: f64,
             ) {
-                self.exemplar.read(|exemplar| {
-                    enc.counter(labels, self.value(), Some(created), exemplar);
-                });
+                let exemplar = self.exemplar.get();
+                enc.counter(labels, self.value(), Some(created), exemplar.as_ref());
             }
         }
     )+};

@@ -8,9 +8,9 @@
 
 use core::fmt;
 use core::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{fence, AtomicPtr, AtomicU64, Ordering};
 
-use seize::{Guard, LocalGuard};
+use seize::Guard;
 
 use crate::descriptor::is_label_name;
 use crate::reclaim::collector;
@@ -49,21 +49,23 @@ impl fmt::Display for InvalidExemplar {
 
 impl std::error::Error for InvalidExemplar {}
 
-/// One exemplar: its labels, the value observed or added, and when.
-#[derive(Debug)]
+/// One exemplar as a scrape reads it: its labels, the value observed or added, and when.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Exemplar {
-    pub(crate) labels: Box<[(Box<str>, Box<str>)]>,
+    pub(crate) labels: Vec<(String, String)>,
     pub(crate) value: f64,
     /// Seconds since the Unix epoch.
     pub(crate) timestamp: f64,
 }
 
-impl Exemplar {
-    /// An exemplar of `value` now, with `labels` checked.
-    pub(crate) fn new(labels: &[(&str, &str)], value: f64) -> Result<Self, InvalidExemplar> {
-        if let Some((name, _)) = labels.iter().find(|(name, _)| !is_label_name(name)) {
-            return Err(InvalidExemplar::LabelName((*name).to_owned()));
-        }
+/// Checks an exemplar's labels as OpenMetrics wants them.
+fn check(labels: &[(&str, &str)]) -> Result<(), InvalidExemplar> {
+    if let Some((name, _)) = labels.iter().find(|(name, _)| !is_label_name(name)) {
+        return Err(InvalidExemplar::LabelName((*name).to_owned()));
+    }
+    let bytes: usize = labels.iter().map(|(n, v)| n.len() + v.len()).sum();
+    // No more characters than bytes: only longer text needs counting.
+    if bytes > MAX_EXEMPLAR_LABEL_CHARS {
         let chars = labels
             .iter()
             .map(|(name, value)| name.chars().count() + value.chars().count())
@@ -71,66 +73,279 @@ impl Exemplar {
         if chars > MAX_EXEMPLAR_LABEL_CHARS {
             return Err(InvalidExemplar::TooLong { chars });
         }
-        Ok(Exemplar {
-            labels: labels.iter().map(|&(n, v)| (n.into(), v.into())).collect(),
-            value,
-            timestamp: crate::time::unix_time(),
-        })
     }
+    Ok(())
 }
 
 /// The latest exemplar of a series or a bucket, or none yet.
+///
+/// A sequence lock over a buffer of words: a writer makes the sequence odd, writes the
+/// words, and makes it even again; a reader copies the words and keeps the copy if the
+/// sequence was even and unchanged around it. So an exemplar costs no allocation and
+/// nothing to free, only a buffer the first time (and a larger one for a longer
+/// exemplar, the old one freed by `seize` once no scrape reads it). A writer that finds
+/// another writing leaves the slot to it: the latest of two at once is either.
+///
+/// One word until the first exemplar, so that a counter child stays in its allocation
+/// size (an exemplar is for the few series that get them).
 #[derive(Default)]
-pub(crate) struct ExemplarSlot(AtomicPtr<Exemplar>);
+pub(crate) struct ExemplarSlot(AtomicPtr<Sequenced>);
+
+/// A slot once it has had an exemplar; kept until the slot goes.
+#[derive(Default)]
+struct Sequenced {
+    /// Even while the buffer holds a whole exemplar (or none: 0); odd while it is written.
+    sequence: AtomicU64,
+    buffer: AtomicPtr<Buffer>,
+}
+
+/// An exemplar in words: the byte length of the labels and their number, the value's
+/// bits, the timestamp's bits, then each name and value after its length (two bytes).
+struct Buffer {
+    words: Box<[AtomicU64]>,
+}
+
+/// The words before the labels' bytes.
+const HEADER_WORDS: usize = 3;
+
+/// How many tries a scrape gives a slot that writers keep changing.
+const READ_TRIES: usize = 64;
 
 impl ExemplarSlot {
     pub(crate) const fn new() -> Self {
         ExemplarSlot(AtomicPtr::new(ptr::null_mut()))
     }
 
-    /// Makes `exemplar` the latest.
-    pub(crate) fn set(&self, exemplar: Exemplar) {
-        let new = Box::into_raw(Box::new(exemplar));
-        let old = self.0.swap(new, Ordering::AcqRel);
-        if !old.is_null() {
-            // SAFETY: out of the slot now, and from `Box::into_raw`; a scrape still reading
-            // it holds a guard from before the swap.
-            unsafe { collector().retire(old, seize::reclaim::boxed) };
-        }
+    /// Makes an exemplar of `value`, now, with `labels`, the latest.
+    pub(crate) fn set(&self, labels: &[(&str, &str)], value: f64) -> Result<(), InvalidExemplar> {
+        check(labels)?;
+        self.sequenced().set(labels, value);
+        Ok(())
     }
 
-    /// Calls `f` with the latest exemplar, if any.
-    pub(crate) fn read<R>(&self, f: impl FnOnce(Option<&Exemplar>) -> R) -> R {
-        if self.0.load(Ordering::Relaxed).is_null() {
-            return f(None);
+    /// The slot's sequence and buffer, made at the first exemplar.
+    fn sequenced(&self) -> &Sequenced {
+        let mut current = self.0.load(Ordering::Acquire);
+        if current.is_null() {
+            let new = Box::into_raw(Box::default());
+            current = match self.0.compare_exchange(
+                ptr::null_mut(),
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => new,
+                Err(theirs) => {
+                    // SAFETY: ours, never shared.
+                    drop(unsafe { Box::from_raw(new) });
+                    theirs
+                }
+            };
         }
-        f(self.get(&pin()))
+        // SAFETY: set once, freed only with the slot.
+        unsafe { &*current }
+    }
+
+    /// The latest exemplar, if any (none either while writers keep it changing).
+    pub(crate) fn get(&self) -> Option<Exemplar> {
+        // SAFETY: as in `sequenced`.
+        unsafe { self.0.load(Ordering::Acquire).as_ref() }?.get()
     }
 }
 
-/// Keeps every exemplar read under it alive, for a scrape that reads several.
-pub(crate) struct Pin(LocalGuard<'static>);
+impl Sequenced {
+    /// [`ExemplarSlot::set`], the labels checked.
+    fn set(&self, labels: &[(&str, &str)], value: f64) {
+        let timestamp = crate::time::coarse_unix_time();
+        let before = self.sequence.load(Ordering::Relaxed);
+        if before % 2 == 1
+            || self
+                .sequence
+                .compare_exchange(before, before + 1, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        fence(Ordering::Release);
+        let bytes: usize = labels.iter().map(|(n, v)| 4 + n.len() + v.len()).sum();
+        let words = self.buffer_for(HEADER_WORDS + bytes.div_ceil(8));
+        let header = bytes as u64 | (labels.len() as u64) << 32;
+        words[0].store(header, Ordering::Relaxed);
+        words[1].store(value.to_bits(), Ordering::Relaxed);
+        words[2].store(timestamp.to_bits(), Ordering::Relaxed);
+        let mut out = WordWriter::new(&words[HEADER_WORDS..]);
+        for (name, value) in labels {
+            for text in [name, value] {
+                #[allow(clippy::cast_possible_truncation)] // checked: at most 128 characters
+                out.write(&(text.len() as u16).to_le_bytes());
+                out.write(text.as_bytes());
+            }
+        }
+        out.finish();
+        self.sequence.store(before + 2, Ordering::Release);
+    }
 
-/// A [`Pin`] for reading exemplars.
-pub(crate) fn pin() -> Pin {
-    Pin(collector().enter())
+    /// The buffer, with room for `needed` words: a new one if it has less. The writer
+    /// holds the sequence odd.
+    fn buffer_for(&self, needed: usize) -> &[AtomicU64] {
+        let current = self.buffer.load(Ordering::Acquire);
+        // SAFETY: only the writer, who holds the sequence, replaces the buffer.
+        if let Some(buffer) = unsafe { current.as_ref() } {
+            if buffer.words.len() >= needed {
+                return &buffer.words;
+            }
+        }
+        let words = (0..needed.next_power_of_two().max(8)).map(|_| AtomicU64::new(0));
+        let new = Box::into_raw(Box::new(Buffer {
+            words: words.collect(),
+        }));
+        self.buffer.store(new, Ordering::Release);
+        if !current.is_null() {
+            // SAFETY: out of the slot now, and from `Box::into_raw`; a scrape still
+            // reading it holds a guard from before.
+            unsafe { collector().retire(current, seize::reclaim::boxed) };
+        }
+        // SAFETY: just made, replaced only by a later writer, and freed after this one's
+        // slot goes or after a guard-protected grace.
+        unsafe { &(*new).words }
+    }
+
+    /// [`ExemplarSlot::get`].
+    fn get(&self) -> Option<Exemplar> {
+        if self.buffer.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        let guard = collector().enter();
+        let mut copy = Vec::new();
+        for _ in 0..READ_TRIES {
+            let before = self.sequence.load(Ordering::Acquire);
+            if before % 2 == 1 {
+                std::thread::yield_now();
+                continue;
+            }
+            // SAFETY: in the slot when protected; freed only after the guard goes.
+            let buffer = unsafe { guard.protect(&self.buffer, Ordering::Acquire).as_ref() }?;
+            copy.clear();
+            let header = buffer.words[0].load(Ordering::Relaxed);
+            #[allow(clippy::cast_possible_truncation)] // the low half
+            let bytes = (header as u32) as usize;
+            let words = buffer.words.get(..HEADER_WORDS + bytes.div_ceil(8));
+            copy.extend(
+                words
+                    .into_iter()
+                    .flatten()
+                    .map(|w| w.load(Ordering::Relaxed)),
+            );
+            fence(Ordering::Acquire);
+            if self.sequence.load(Ordering::Relaxed) == before {
+                return decode(&copy);
+            }
+        }
+        None
+    }
 }
 
-impl ExemplarSlot {
-    /// The latest exemplar, kept alive by `pin`.
-    pub(crate) fn get<'p>(&self, pin: &'p Pin) -> Option<&'p Exemplar> {
-        let exemplar = pin.0.protect(&self.0, Ordering::Acquire);
-        // SAFETY: in the slot when the pin protected it; freed only after the pin goes.
-        unsafe { exemplar.as_ref() }
+/// Writes bytes into words, eight at a time, little-endian.
+struct WordWriter<'w> {
+    words: core::slice::Iter<'w, AtomicU64>,
+    /// The bytes of the next word so far, in a register: a word put together in memory
+    /// byte by byte and then loaded whole waits for each byte's store.
+    word: u64,
+    filled: usize,
+}
+
+impl<'w> WordWriter<'w> {
+    fn new(words: &'w [AtomicU64]) -> Self {
+        WordWriter {
+            words: words.iter(),
+            word: 0,
+            filled: 0,
+        }
     }
+
+    fn write(&mut self, mut bytes: &[u8]) {
+        // Byte by byte until a word is whole, then whole words straight from `bytes`.
+        while self.filled != 0 {
+            let Some((&byte, rest)) = bytes.split_first() else {
+                return;
+            };
+            self.push(byte);
+            bytes = rest;
+        }
+        while let Some((word, rest)) = bytes.split_first_chunk::<8>() {
+            self.store(u64::from_le_bytes(*word));
+            bytes = rest;
+        }
+        for &byte in bytes {
+            self.push(byte);
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.word |= u64::from(byte) << (8 * self.filled);
+        self.filled += 1;
+        if self.filled == 8 {
+            self.flush();
+        }
+    }
+
+    fn store(&mut self, word: u64) {
+        if let Some(cell) = self.words.next() {
+            cell.store(word, Ordering::Relaxed);
+        }
+    }
+
+    fn flush(&mut self) {
+        self.store(self.word);
+        (self.word, self.filled) = (0, 0);
+    }
+
+    fn finish(mut self) {
+        if self.filled > 0 {
+            self.flush();
+        }
+    }
+}
+
+/// The exemplar in a consistent copy of a buffer's words.
+fn decode(words: &[u64]) -> Option<Exemplar> {
+    let (&[header, value, timestamp], rest) = words.split_first_chunk::<HEADER_WORDS>()?;
+    #[allow(clippy::cast_possible_truncation)] // the two halves
+    let (bytes, count) = ((header as u32) as usize, (header >> 32) as usize);
+    let all: Vec<u8> = rest.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut rest = all.get(..bytes)?;
+    let mut text = || {
+        let (length, after) = rest.split_first_chunk::<2>()?;
+        let (text, after) = after.split_at_checked(usize::from(u16::from_le_bytes(*length)))?;
+        rest = after;
+        String::from_utf8(text.to_vec()).ok()
+    };
+    let labels = (0..count)
+        .map(|_| Some((text()?, text()?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(Exemplar {
+        labels,
+        value: f64::from_bits(value),
+        timestamp: f64::from_bits(timestamp),
+    })
 }
 
 impl Drop for ExemplarSlot {
     fn drop(&mut self) {
-        let last = *self.0.get_mut();
-        if !last.is_null() {
+        let sequenced = *self.0.get_mut();
+        if !sequenced.is_null() {
             // SAFETY: the slot's own, from `Box::into_raw`: whoever drops the slot holds it
-            // alone, and replaced ones went to the collector.
+            // alone.
+            drop(unsafe { Box::from_raw(sequenced) });
+        }
+    }
+}
+
+impl Drop for Sequenced {
+    fn drop(&mut self) {
+        let last = *self.buffer.get_mut();
+        if !last.is_null() {
+            // SAFETY: as for the slot: its own, and replaced buffers went to the collector.
             drop(unsafe { Box::from_raw(last) });
         }
     }
@@ -138,7 +353,7 @@ impl Drop for ExemplarSlot {
 
 impl fmt::Debug for ExemplarSlot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.read(|exemplar| f.debug_tuple("ExemplarSlot").field(&exemplar).finish())
+        f.debug_tuple("ExemplarSlot").field(&self.get()).finish()
     }
 }
 
@@ -148,30 +363,101 @@ mod tests {
 
     #[test]
     fn labels_are_checked_and_counted_in_characters() {
-        let ok = Exemplar::new(&[("trace_id", "4bf92f3577b34da6")], 0.5).unwrap();
+        let slot = ExemplarSlot::new();
+        slot.set(&[("trace_id", "4bf92f3577b34da6")], 0.5).unwrap();
+        let ok = slot.get().unwrap();
+        assert_eq!(ok.labels, [("trace_id".into(), "4bf92f3577b34da6".into())]);
         assert_eq!(ok.value, 0.5);
         assert!(ok.timestamp > 1.6e9);
         // 8 + 120 = 128 characters: at the limit; one more is over it.
         let at_limit = "é".repeat(120);
-        assert!(Exemplar::new(&[("trace_id", &at_limit)], 1.0).is_ok());
+        slot.set(&[("trace_id", &at_limit)], 1.0).unwrap();
+        assert_eq!(slot.get().unwrap().labels[0].1, at_limit);
         let over = "é".repeat(121);
         assert_eq!(
-            Exemplar::new(&[("trace_id", &over)], 1.0).unwrap_err(),
+            slot.set(&[("trace_id", &over)], 2.0).unwrap_err(),
             InvalidExemplar::TooLong { chars: 129 }
         );
         assert_eq!(
-            Exemplar::new(&[("trace-id", "x")], 1.0).unwrap_err(),
+            slot.set(&[("trace-id", "x")], 3.0).unwrap_err(),
             InvalidExemplar::LabelName("trace-id".into())
+        );
+        assert_eq!(
+            slot.get().unwrap().value,
+            1.0,
+            "a refused exemplar changes nothing"
         );
     }
 
     #[test]
-    fn the_latest_replaces_the_one_before() {
+    fn the_latest_replaces_the_one_before_whatever_its_size() {
         let slot = ExemplarSlot::new();
-        assert!(slot.read(|e| e.is_none()));
-        for i in 0..100 {
-            slot.set(Exemplar::new(&[("i", &i.to_string())], f64::from(i)).unwrap());
+        assert!(slot.get().is_none());
+        for i in 0..100_u32 {
+            let long = "v".repeat(i as usize % 100);
+            let labels = [
+                ("i", i.to_string()),
+                ("empty", String::new()),
+                ("long", long),
+            ];
+            let labels: Vec<(&str, &str)> = labels.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            slot.set(&labels, f64::from(i)).unwrap();
+            let read = slot.get().unwrap();
+            assert_eq!(read.value, f64::from(i));
+            let expected: Vec<(String, String)> = labels
+                .iter()
+                .map(|(n, v)| ((*n).into(), (*v).into()))
+                .collect();
+            assert_eq!(read.labels, expected);
         }
-        assert_eq!(slot.read(|e| e.map(|e| e.value)), Some(99.0));
+        slot.set(&[], 7.0).unwrap();
+        assert!(slot.get().unwrap().labels.is_empty());
+    }
+
+    #[test]
+    fn readers_see_whole_exemplars_while_writers_write() {
+        /// What writer `writer` writes at its `i`th exemplar: the value says which.
+        fn text(writer: u32, i: u32) -> String {
+            format!("{writer}-{i}.").repeat(1 + i as usize % 9)
+        }
+        let slot = ExemplarSlot::new();
+        slot.set(&[("w", &text(0, 0))], 0.0).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            for writer in 0..2_u32 {
+                let (slot, stop) = (&slot, &stop);
+                s.spawn(move || {
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let value = f64::from(writer * 1_000_000 + i);
+                        slot.set(&[("w", &text(writer, i))], value).unwrap();
+                        i = (i + 1) % 1_000_000;
+                        // As often as a service's sampled requests at most: a reader
+                        // gives up on a slot that writers never leave.
+                        std::thread::yield_now();
+                    }
+                });
+            }
+            let read = || {
+                let mut seen = 0;
+                for _ in 0..20_000 {
+                    if let Some(exemplar) = slot.get() {
+                        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                        let value = exemplar.value as u32;
+                        let expected = text(value / 1_000_000, value % 1_000_000);
+                        if exemplar.labels != [("w".into(), expected)] {
+                            return Err(format!("{exemplar:?}"));
+                        }
+                        seen += 1;
+                    }
+                }
+                Ok(seen)
+            };
+            // The writers stop whatever the reads found.
+            let seen = read();
+            stop.store(true, Ordering::Relaxed);
+            let seen = seen.unwrap_or_else(|torn| panic!("a torn exemplar: {torn}"));
+            assert!(seen > 1000, "{seen} of 20,000 reads");
+        });
     }
 }

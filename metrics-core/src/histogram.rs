@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crate::descriptor::MetricType;
 use crate::encoding::{write_float, Bucket, SeriesEncoder};
-use crate::exemplar::{self, Exemplar, ExemplarSlot, InvalidExemplar};
+use crate::exemplar::{Exemplar, ExemplarSlot, InvalidExemplar};
 use crate::metric::Series;
 
 /// Python's default buckets: for latencies of web requests in seconds.
@@ -165,12 +165,10 @@ impl<const N: usize> Histogram<N> {
     ) -> Result<(), InvalidExemplar> {
         let bucket = self.bucket_of(value);
         self.observations.record(bucket, value);
-        let exemplar = Exemplar::new(exemplar, value)?;
         let slots = self
             .exemplars
             .get_or_init(|| (0..=N).map(|_| ExemplarSlot::new()).collect());
-        slots[bucket].set(exemplar);
-        Ok(())
+        slots[bucket].set(exemplar, value)
     }
 
     /// The bucket of `value`: the number of bounds below it, counted without a branch.
@@ -253,11 +251,12 @@ impl<const N: usize> Series for Histogram<N> {
         created: f64,
     ) {
         let snapshot = self.snapshot();
-        let pin = self.exemplars.get().map(|_| exemplar::pin());
-        let exemplar = |bucket: usize| {
-            let slots = self.exemplars.get()?;
-            slots[bucket].get(pin.as_ref()?)
-        };
+        let exemplars: Vec<Option<Exemplar>> = self
+            .exemplars
+            .get()
+            .map(|slots| slots.iter().map(ExemplarSlot::get).collect())
+            .unwrap_or_default();
+        let exemplar = |bucket: usize| exemplars.get(bucket)?.as_ref();
         let finite = self.bounds.iter().zip(le).zip(snapshot.cumulative_counts);
         let finite = finite.map(|((&bound, le), cumulative)| (bound, le.as_slice(), cumulative));
         let inf = (f64::INFINITY, &b"+Inf"[..], snapshot.count);

@@ -14,6 +14,27 @@ pub fn unix_time() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// The time in seconds since the Unix epoch, to a few milliseconds (the kernel's tick):
+/// for exemplars, whose times Prometheus keeps in milliseconds. On Linux a fifth of the
+/// cost of [`unix_time`] (`CLOCK_REALTIME_COARSE`, read from the vDSO without a
+/// system call); elsewhere it is [`unix_time`].
+pub(crate) fn coarse_unix_time() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec to write; the clock exists on every Linux
+        // since 2.6.32.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &raw mut now) } == 0 {
+            #[allow(clippy::cast_precision_loss)] // seconds and nanoseconds, as f64 keeps times
+            return now.tv_sec as f64 + now.tv_nsec as f64 * 1e-9;
+        }
+    }
+    unix_time()
+}
+
 /// When this process started, in seconds since the Unix epoch: the `_created` time of
 /// every `static` metric, which exists from the start.
 ///

@@ -340,6 +340,63 @@ fn histogram_observe(c: &mut Criterion) {
     g.finish();
 }
 
+// 5b. Exemplars: a counter increment and a histogram observation with and without one,
+// the trace ids drawn in turn from 64 (as a sampled trace's would come). prometheus-client
+// takes its exemplar's labels as an owned label set, so a `String` is cloned in each call.
+fn exemplars(c: &mut Criterion) {
+    use prometheus_client::metrics::exemplar::{CounterWithExemplar, HistogramWithExemplars};
+    let traces: &[String] = Vec::leak(
+        (0..64_u128)
+            .map(|i| format!("{:032x}", i * 0x9e37_79b9_7f4a_7c15))
+            .collect(),
+    );
+    let counter = promlink::Counter::new();
+    let histogram = promlink::Histogram::new(&BUCKETS);
+    let client_counter = CounterWithExemplar::<client_side::TraceLabel>::default();
+    let client_histogram =
+        HistogramWithExemplars::<client_side::TraceLabel>::new(BUCKETS.into_iter());
+
+    let mut g = c.benchmark_group("5b_exemplars");
+    let mut i = 0;
+    let mut next = move || {
+        i = (i + 1) % SAMPLES.len();
+        (black_box(SAMPLES[i]), traces[i % traces.len()].as_str())
+    };
+    g.bench_function("promlink counter inc", |b| b.iter(|| counter.inc()));
+    g.bench_function("promlink counter inc_with_exemplar", |b| {
+        b.iter(|| counter.inc_with_exemplar(&[("trace_id", next().1)]));
+    });
+    g.bench_function("prometheus-client counter inc_by(1, None)", |b| {
+        b.iter(|| client_counter.inc_by(1, None, None));
+    });
+    g.bench_function("prometheus-client counter inc_by(1, Some(trace))", |b| {
+        b.iter(|| {
+            let trace_id = next().1.to_owned();
+            client_counter.inc_by(1, Some(client_side::TraceLabel { trace_id }), None)
+        });
+    });
+    g.bench_function("promlink histogram observe", |b| {
+        b.iter(|| histogram.observe(next().0));
+    });
+    g.bench_function("promlink histogram observe_with_exemplar", |b| {
+        b.iter(|| {
+            let (value, trace) = next();
+            histogram.observe_with_exemplar(value, &[("trace_id", trace)])
+        });
+    });
+    g.bench_function("prometheus-client histogram observe(v, None)", |b| {
+        b.iter(|| client_histogram.observe(next().0, None, None));
+    });
+    g.bench_function("prometheus-client histogram observe(v, Some(trace))", |b| {
+        b.iter(|| {
+            let (value, trace) = next();
+            let trace_id = trace.to_owned();
+            client_histogram.observe(value, Some(client_side::TraceLabel { trace_id }), None);
+        });
+    });
+    g.finish();
+}
+
 const ENCODE_COUNTERS: u64 = 10_000;
 const ENCODE_HISTOGRAMS: u64 = 100;
 
@@ -814,6 +871,7 @@ criterion_group!(
     labelled_kept,
     enum_labels,
     histogram_observe,
+    exemplars,
     encode,
     contended,
     counted_overhead,

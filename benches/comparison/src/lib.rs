@@ -260,6 +260,13 @@ pub mod client_side {
         pub status: &'static str,
     }
 
+    /// An exemplar's trace id.
+    #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+    pub struct TraceLabel {
+        /// The trace id, 32 hex digits.
+        pub trace_id: String,
+    }
+
     /// Labels as owned strings.
     #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
     pub struct OwnedLabels {
