@@ -317,7 +317,10 @@ assert_eq!(c.get(), 2.0);
                 labels: &[u8],
                 created: f64,
             ) {
-                let exemplar = self.exemplar.get();
+                // The text format shows none.
+                let exemplar = (enc.format() != crate::Format::Text)
+                    .then(|| self.exemplar.get())
+                    .flatten();
                 enc.counter(labels, self.value(), Some(created), exemplar.as_ref());
             }
         }

@@ -254,6 +254,7 @@ impl<const N: usize> Series for Histogram<N> {
         let exemplars: Vec<Option<Exemplar>> = self
             .exemplars
             .get()
+            .filter(|_| enc.format() != crate::Format::Text)
             .map(|slots| slots.iter().map(ExemplarSlot::get).collect())
             .unwrap_or_default();
         let exemplar = |bucket: usize| exemplars.get(bucket)?.as_ref();

@@ -14,6 +14,7 @@ pub use negotiate::Format;
 
 pub(crate) use escape::{escape_help, escape_label_bytes, escape_label_value};
 pub(crate) use float::write_float;
+pub(crate) use protobuf::varint;
 
 use crate::descriptor::MetricType;
 use crate::exemplar::Exemplar;

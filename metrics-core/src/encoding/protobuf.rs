@@ -68,15 +68,27 @@ pub(crate) mod kind {
     pub(crate) const HISTOGRAM: u64 = 4;
 }
 
-/// Appends `value` as a varint.
-pub(crate) fn varint(out: &mut Vec<u8>, mut value: u64) {
+/// Appends `value` as a varint (LEB128: seven bits a byte, low first).
+pub(crate) fn varint(out: &mut Vec<u8>, value: u64) {
+    let (bytes, used) = varint_bytes(value);
+    out.extend_from_slice(&bytes[..used]);
+}
+
+/// `value` as a varint: the bytes, and how many of them.
+fn varint_bytes(mut value: u64) -> ([u8; 10], usize) {
+    let mut bytes = [0; 10];
+    let mut used = 0;
     while value >= 0x80 {
         #[allow(clippy::cast_possible_truncation)] // the low seven bits
-        out.push(value as u8 | 0x80);
+        let low = value as u8;
+        bytes[used] = low | 0x80;
         value >>= 7;
+        used += 1;
     }
     #[allow(clippy::cast_possible_truncation)] // below 0x80
-    out.push(value as u8);
+    let last = value as u8;
+    bytes[used] = last;
+    (bytes, used + 1)
 }
 
 fn key(out: &mut Vec<u8>, field: u32, wire: Wire) {
@@ -122,9 +134,8 @@ pub(crate) fn close_length(out: &mut Vec<u8>, start: usize) {
     if let Ok(short @ 0..0x80) = u8::try_from(length) {
         out[start] = short;
     } else {
-        let mut prefix = Vec::with_capacity(10);
-        varint(&mut prefix, length as u64);
-        out.splice(start..=start, prefix);
+        let (prefix, used) = varint_bytes(length as u64);
+        out.splice(start..=start, prefix[..used].iter().copied());
     }
 }
 

@@ -154,14 +154,7 @@ pub(super) fn pack(values: &[&[u8]]) -> Packed {
     let mut packed =
         Vec::with_capacity(values.iter().map(|v| length_bytes(v.len()) + v.len()).sum());
     for value in values {
-        let mut length = value.len();
-        while length >= 0x80 {
-            #[allow(clippy::cast_possible_truncation)] // the low seven bits
-            packed.push(length as u8 | 0x80);
-            length >>= 7;
-        }
-        #[allow(clippy::cast_possible_truncation)] // below 0x80
-        packed.push(length as u8);
+        crate::encoding::varint(&mut packed, value.len() as u64);
     }
     for value in values {
         packed.extend_from_slice(value);
