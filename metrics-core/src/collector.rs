@@ -326,7 +326,7 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
                     cumulative,
                     exemplar: None,
                 });
-            enc.histogram(labels, buckets, (count, *sum), None);
+            enc.histogram(labels, buckets, (count, *sum), None, None);
         }
         SeriesValue::Summary { count, sum } => enc.summary(labels, (*count, *sum), None),
         SeriesValue::Info(pairs) => {

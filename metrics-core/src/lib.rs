@@ -83,7 +83,9 @@ pub use family::{
 };
 pub use gauge::{CallbackGauge, Gauge, InProgress};
 pub use histogram::{
-    DefaultHistogram, Histogram, HistogramSnapshot, Observe, Summary, Timer, DEFAULT_BUCKETS,
+    DefaultHistogram, Histogram, HistogramSnapshot, NativeBuckets, NativeSnapshot, Observe,
+    Summary, Timer, DEFAULT_BUCKETS, DEFAULT_MAX_NATIVE_BUCKETS, DEFAULT_ZERO_THRESHOLD,
+    MAX_SCHEMA, MIN_SCHEMA,
 };
 pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
 pub use instrument::CallResult;

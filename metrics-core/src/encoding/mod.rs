@@ -18,6 +18,7 @@ pub(crate) use protobuf::varint;
 
 use crate::descriptor::MetricType;
 use crate::exemplar::Exemplar;
+use crate::NativeSnapshot;
 
 /// `Content-Type` of the Prometheus text format 0.0.4.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -342,13 +343,15 @@ impl<'a> SeriesEncoder<'a> {
     /// `_bucket`s (with their exemplars in OpenMetrics), then `_count` and `_sum` where
     /// the format allows, and `_created` in OpenMetrics when the histogram has one. In
     /// protobuf, the finite buckets, and `+Inf` only for its exemplar (as Go writes it:
-    /// the count says the rest).
+    /// the count says the rest), then the `native` buckets if the histogram has them;
+    /// the text formats have no place for those.
     pub(crate) fn histogram<'b>(
         &mut self,
         labels: &[u8],
         buckets: impl IntoIterator<Item = Bucket<'b>>,
         (count, sum): (u64, f64),
         created: Option<f64>,
+        native: Option<&NativeSnapshot>,
     ) {
         use protobuf::field;
         if self.format == Format::Protobuf {
@@ -366,6 +369,9 @@ impl<'a> SeriesEncoder<'a> {
                             protobuf_exemplar(b, field::BUCKET_EXEMPLAR, exemplar);
                         }
                     });
+                }
+                if let Some(native) = native {
+                    protobuf::native_buckets(histogram, native);
                 }
                 if let Some(created) = created {
                     protobuf::timestamp(histogram, field::HISTOGRAM_CREATED, created);

@@ -7,6 +7,8 @@
 //! when the message turns out longer than 127 bytes. Tests decode the output with
 //! Python's `protobuf` package, which knows nothing of this code.
 
+use crate::NativeSnapshot;
+
 /// The wire types this encoder writes.
 #[derive(Clone, Copy)]
 enum Wire {
@@ -45,7 +47,17 @@ pub(crate) mod field {
     pub(crate) const HISTOGRAM_COUNT: u32 = 1;
     pub(crate) const HISTOGRAM_SUM: u32 = 2;
     pub(crate) const HISTOGRAM_BUCKET: u32 = 3;
+    pub(crate) const HISTOGRAM_SCHEMA: u32 = 5;
+    pub(crate) const HISTOGRAM_ZERO_THRESHOLD: u32 = 6;
+    pub(crate) const HISTOGRAM_ZERO_COUNT: u32 = 7;
+    pub(crate) const HISTOGRAM_NEGATIVE_SPAN: u32 = 9;
+    pub(crate) const HISTOGRAM_NEGATIVE_DELTA: u32 = 10;
+    pub(crate) const HISTOGRAM_POSITIVE_SPAN: u32 = 12;
+    pub(crate) const HISTOGRAM_POSITIVE_DELTA: u32 = 13;
     pub(crate) const HISTOGRAM_CREATED: u32 = 15;
+
+    pub(crate) const SPAN_OFFSET: u32 = 1;
+    pub(crate) const SPAN_LENGTH: u32 = 2;
 
     pub(crate) const BUCKET_CUMULATIVE_COUNT: u32 = 1;
     pub(crate) const BUCKET_UPPER_BOUND: u32 = 2;
@@ -99,6 +111,13 @@ fn key(out: &mut Vec<u8>, field: u32, wire: Wire) {
 pub(crate) fn uint(out: &mut Vec<u8>, field: u32, value: u64) {
     key(out, field, Wire::Varint);
     varint(out, value);
+}
+
+/// Appends field `field` as a `sint32` or `sint64` (zigzag: small magnitudes, short).
+pub(crate) fn sint(out: &mut Vec<u8>, field: u32, value: i64) {
+    #[allow(clippy::cast_sign_loss)] // the zigzag mapping reinterprets the bits
+    let zigzag = ((value << 1) ^ (value >> 63)) as u64;
+    uint(out, field, zigzag);
 }
 
 /// Appends field `field` as a `double`.
@@ -163,9 +182,100 @@ pub(crate) fn timestamp(out: &mut Vec<u8>, field: u32, seconds: f64) {
     });
 }
 
+/// Appends a histogram's native buckets: schema, zero bucket, and the spans and deltas of
+/// each sign. Gaps of up to two empty buckets are written as zero deltas rather than a
+/// new span, as Go's client does; a histogram with nothing to tell gets one empty span,
+/// so that a reader still sees a native histogram.
+pub(crate) fn native_buckets(out: &mut Vec<u8>, native: &NativeSnapshot) {
+    sint(out, field::HISTOGRAM_SCHEMA, native.schema.into());
+    double(out, field::HISTOGRAM_ZERO_THRESHOLD, native.zero_threshold);
+    uint(out, field::HISTOGRAM_ZERO_COUNT, native.zero_count);
+    let sides = [
+        (
+            &native.negative,
+            field::HISTOGRAM_NEGATIVE_SPAN,
+            field::HISTOGRAM_NEGATIVE_DELTA,
+        ),
+        (
+            &native.positive,
+            field::HISTOGRAM_POSITIVE_SPAN,
+            field::HISTOGRAM_POSITIVE_DELTA,
+        ),
+    ];
+    for (buckets, span_field, delta_field) in sides {
+        let (spans, deltas) = spans_and_deltas(buckets);
+        for (offset, length) in spans {
+            message(out, span_field, |span| {
+                sint(span, field::SPAN_OFFSET, offset.into());
+                uint(span, field::SPAN_LENGTH, length.into());
+            });
+        }
+        for delta in deltas {
+            sint(out, delta_field, delta);
+        }
+    }
+    let empty = native.positive.is_empty() && native.negative.is_empty();
+    if empty && native.zero_threshold == 0.0 && native.zero_count == 0 {
+        message(out, field::HISTOGRAM_POSITIVE_SPAN, |span| {
+            sint(span, field::SPAN_OFFSET, 0);
+            uint(span, field::SPAN_LENGTH, 0);
+        });
+    }
+}
+
+/// The spans `(offset from the end of the previous span, length)` and the count deltas
+/// (each bucket's count less the previous one's) of populated buckets sorted by index.
+fn spans_and_deltas(buckets: &[(i32, u64)]) -> (Vec<(i32, u32)>, Vec<i64>) {
+    let mut spans: Vec<(i32, u32)> = Vec::new();
+    let mut deltas = Vec::with_capacity(buckets.len());
+    let mut previous = 0_i64;
+    let mut next_index = 0_i32;
+    let mut push = |spans: &mut Vec<(i32, u32)>, count: u64| {
+        spans.last_mut().expect("a span is open").1 += 1;
+        // A bucket holds fewer than 2^63 observations.
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        deltas.push(count - previous);
+        previous = count;
+    };
+    for (n, &(index, count)) in buckets.iter().enumerate() {
+        let gap = index - next_index;
+        if n == 0 || gap > 2 {
+            spans.push((gap, 0));
+        } else {
+            for _ in 0..gap {
+                push(&mut spans, 0);
+            }
+        }
+        push(&mut spans, count);
+        next_index = index + 1;
+    }
+    (spans, deltas)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_bridge_gaps_of_two_and_open_past_them() {
+        let buckets = [(-3, 1), (-2, 4), (0, 2), (3, 5), (7, 1)];
+        let (spans, deltas) = spans_and_deltas(&buckets);
+        // -3..=0 with -1 empty (gap 1), then 3 (gap 2, bridged), then 7 (gap 3: a new span).
+        assert_eq!(spans, [(-3, 7), (3, 1)]);
+        assert_eq!(deltas, [1, 3, -4, 2, -2, 0, 5, -4]);
+        assert_eq!(spans_and_deltas(&[]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn sints_are_zigzag() {
+        for (value, encoded) in [(0, 0), (-1, 1), (1, 2), (-2, 3), (i64::MIN, u64::MAX)] {
+            let mut out = Vec::new();
+            sint(&mut out, 1, value);
+            let mut expected = Vec::new();
+            uint(&mut expected, 1, encoded);
+            assert_eq!(out, expected, "{value}");
+        }
+    }
 
     #[test]
     fn varints_and_lengths_are_exact() {

@@ -18,7 +18,10 @@
 //! line; an observer waits only if every slot is held (by threads descheduled holding
 //! them, for a few instructions each).
 
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+mod native;
+mod observations;
+
+use core::sync::atomic::{AtomicI8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -26,6 +29,12 @@ use crate::descriptor::MetricType;
 use crate::encoding::{write_float, Bucket, SeriesEncoder};
 use crate::exemplar::{Exemplar, ExemplarSlot, InvalidExemplar};
 use crate::metric::Series;
+use native::Sparse;
+pub use native::{
+    NativeBuckets, NativeSnapshot, DEFAULT_MAX_NATIVE_BUCKETS, DEFAULT_ZERO_THRESHOLD, MAX_SCHEMA,
+    MIN_SCHEMA,
+};
+use observations::Observations;
 
 /// Python's default buckets: for latencies of web requests in seconds.
 pub const DEFAULT_BUCKETS: [f64; 14] = [
@@ -35,6 +44,12 @@ pub const DEFAULT_BUCKETS: [f64; 14] = [
 /// Observations counted into buckets with upper bounds `bounds` (and an implied `+Inf`).
 ///
 /// `N` is the number of finite bounds; the compiler infers it from the array.
+///
+/// A histogram can also count into native buckets ([`NativeBuckets`]): exponential
+/// buckets that need no list of bounds, which Prometheus reads from protobuf scrapes.
+/// [`Histogram::native`] makes one with native buckets only, [`Histogram::with_native`]
+/// adds them to classic ones, as Go's client does; text scrapes show the classic buckets
+/// (only `+Inf` for a native-only histogram), with the count and the sum.
 ///
 /// ```
 /// use promlink_core::Histogram;
@@ -48,7 +63,11 @@ pub const DEFAULT_BUCKETS: [f64; 14] = [
 #[derive(Debug)]
 pub struct Histogram<const N: usize> {
     bounds: &'static [f64; N],
-    observations: Observations<N>,
+    native: Option<NativeBuckets>,
+    /// The schema native buckets are counted at: the declared one, until they outgrow
+    /// their limit.
+    schema: AtomicI8,
+    observations: Observations<N, Option<Box<Sparse>>>,
     /// The latest exemplar of each bucket, `+Inf` last: made at the first exemplar.
     exemplars: OnceLock<Box<[ExemplarSlot]>>,
 }
@@ -125,9 +144,34 @@ impl<const N: usize> Histogram<N> {
         assert_buckets(bounds);
         Histogram {
             bounds,
-            observations: Observations::new(),
+            native: None,
+            schema: AtomicI8::new(0),
+            observations: Observations::new_empty(),
             exemplars: OnceLock::new(),
         }
+    }
+
+    /// This histogram with native buckets beside its classic ones: protobuf scrapes carry
+    /// both, text scrapes the classic ones.
+    ///
+    /// ```
+    /// use promlink_core::{Histogram, NativeBuckets};
+    /// static LATENCY: Histogram<3> =
+    ///     Histogram::new(&[0.1, 0.5, 1.0]).with_native(NativeBuckets::factor(1.1));
+    /// LATENCY.observe(0.3);
+    /// assert_eq!(LATENCY.snapshot().cumulative_counts, [0, 1, 1]);
+    /// assert_eq!(LATENCY.native_snapshot().unwrap().positive.len(), 1);
+    /// ```
+    #[must_use]
+    pub const fn with_native(mut self, native: NativeBuckets) -> Self {
+        self.native = Some(native);
+        self.schema = AtomicI8::new(native.get_schema());
+        self
+    }
+
+    /// The native buckets declared, if any.
+    pub const fn native_buckets(&self) -> Option<NativeBuckets> {
+        self.native
     }
 
     /// The finite upper bounds.
@@ -138,7 +182,21 @@ impl<const N: usize> Histogram<N> {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, value: f64) {
-        self.observations.record(self.bucket_of(value), value);
+        self.record(self.bucket_of(value), value);
+    }
+
+    /// Counts `value` into classic bucket `bucket` and the native buckets, if any.
+    #[inline]
+    fn record(&self, bucket: usize, value: f64) {
+        match &self.native {
+            None => self.observations.record(bucket, value, |_| {}),
+            Some(native) => self.observations.record(bucket, value, |sparse| {
+                let schema = &self.schema;
+                sparse
+                    .get_or_insert_with(|| Box::new(Sparse::new(schema.load(Ordering::Relaxed))))
+                    .observe(value, native, schema);
+            }),
+        }
     }
 
     /// Observes `value` with an exemplar: labels (a trace id, say) that OpenMetrics and
@@ -164,7 +222,7 @@ impl<const N: usize> Histogram<N> {
         exemplar: &[(&str, &str)],
     ) -> Result<(), InvalidExemplar> {
         let bucket = self.bucket_of(value);
-        self.observations.record(bucket, value);
+        self.record(bucket, value);
         let slots = self
             .exemplars
             .get_or_init(|| (0..=N).map(|_| ExemplarSlot::new()).collect());
@@ -199,17 +257,67 @@ impl<const N: usize> Histogram<N> {
 
     /// A consistent snapshot of the counts and the sum.
     pub fn snapshot(&self) -> HistogramSnapshot<N> {
-        let (counts, overflow, sum) = self.observations.snapshot();
+        self.snapshots().0
+    }
+
+    /// A consistent snapshot of the native buckets, if the histogram has them. It is
+    /// within the bucket limit: if the buckets outgrew it, the resolution is halved here,
+    /// and observers follow.
+    pub fn native_snapshot(&self) -> Option<NativeSnapshot> {
+        self.snapshots().1
+    }
+
+    /// Both snapshots, from the same observations.
+    fn snapshots(&self) -> (HistogramSnapshot<N>, Option<NativeSnapshot>) {
+        let mut merged: Option<Sparse> = None;
+        let (counts, overflow, sum) = self.observations.snapshot(|sparse| {
+            if let Some(sparse) = sparse {
+                match &mut merged {
+                    None => merged = Some(Sparse::clone(sparse)),
+                    Some(merged) => merged.merge(sparse),
+                }
+            }
+        });
+        let native = self.native.as_ref().map(|native| {
+            merged
+                .unwrap_or_else(|| Sparse::new(self.schema.load(Ordering::Relaxed)))
+                .into_snapshot(native, &self.schema)
+        });
         let mut cumulative_counts = counts;
         let mut running = 0;
         for c in &mut cumulative_counts {
             running += *c;
             *c = running;
         }
-        HistogramSnapshot {
+        let classic = HistogramSnapshot {
             cumulative_counts,
             count: running + overflow,
             sum,
+        };
+        (classic, native)
+    }
+}
+
+impl Histogram<0> {
+    /// A histogram with native buckets only. Text scrapes show its count, its sum and the
+    /// `+Inf` bucket.
+    ///
+    /// ```
+    /// use promlink_core::{Histogram, NativeBuckets};
+    /// static LATENCY: Histogram<0> = Histogram::native(NativeBuckets::schema(3).max_buckets(100));
+    /// LATENCY.observe(0.02);
+    /// LATENCY.observe(-1.0);
+    /// LATENCY.observe(0.0);
+    /// let native = LATENCY.native_snapshot().unwrap();
+    /// assert_eq!((native.positive.len(), native.negative, native.zero_count), (1, vec![(0, 1)], 1));
+    /// ```
+    pub const fn native(native: NativeBuckets) -> Self {
+        Histogram {
+            bounds: &[],
+            native: Some(native),
+            schema: AtomicI8::new(native.get_schema()),
+            observations: Observations::new_empty(),
+            exemplars: OnceLock::new(),
         }
     }
 }
@@ -227,7 +335,9 @@ impl<const N: usize> Series for Histogram<N> {
     fn new_series(&self) -> Self {
         Histogram {
             bounds: self.bounds,
-            observations: Observations::new(),
+            native: self.native,
+            schema: AtomicI8::new(self.native.map_or(0, |native| native.get_schema())),
+            observations: Observations::new_empty(),
             exemplars: OnceLock::new(),
         }
     }
@@ -250,7 +360,7 @@ impl<const N: usize> Series for Histogram<N> {
         labels: &[u8],
         created: f64,
     ) {
-        let snapshot = self.snapshot();
+        let (snapshot, native) = self.snapshots();
         let exemplars: Vec<Option<Exemplar>> = self
             .exemplars
             .get()
@@ -273,6 +383,7 @@ impl<const N: usize> Series for Histogram<N> {
             buckets,
             (snapshot.count, snapshot.sum),
             Some(created),
+            native.as_ref(),
         );
     }
 }
@@ -303,7 +414,7 @@ impl Summary {
     /// Records one observation.
     #[inline]
     pub fn observe(&self, value: f64) {
-        self.observations.record(0, value);
+        self.observations.record(0, value, |()| {});
     }
 
     timing_methods! {
@@ -319,7 +430,7 @@ impl Summary {
 
     /// A consistent `(count, sum)`.
     pub fn get(&self) -> (u64, f64) {
-        let ([], count, sum) = self.observations.snapshot();
+        let ([], count, sum) = self.observations.snapshot(|()| {});
         (count, sum)
     }
 }
@@ -448,148 +559,6 @@ const fn assert_buckets(bounds: &[f64]) {
     }
 }
 
-/// How many slots an [`Observations`] has: threads take them in turn, so up to this many
-/// observe side by side without sharing a cache line.
-const SLOTS: usize = 4;
-
-/// The counting core shared by [`Histogram`] and [`Summary`]: `N` finite buckets plus an
-/// overflow bucket, in [`SLOTS`] slots (see the module docs).
-#[derive(Debug)]
-struct Observations<const N: usize> {
-    slots: [Slot<N>; SLOTS],
-}
-
-/// Counts and a sum that only the holder of `busy` changes, so they change together.
-#[derive(Debug)]
-#[repr(align(64))] // slots of different threads on different cache lines
-struct Slot<const N: usize> {
-    busy: AtomicBool,
-    /// The scrapes waiting for the slot: while there are any, observers go elsewhere, so
-    /// that a stream of them cannot keep it from a scrape.
-    wanted: AtomicU32,
-    buckets: [AtomicU64; N],
-    overflow: AtomicU64,
-    sum_bits: AtomicU64,
-}
-
-impl<const N: usize> Slot<N> {
-    const fn new() -> Self {
-        Slot {
-            busy: AtomicBool::new(false),
-            wanted: AtomicU32::new(0),
-            buckets: [const { AtomicU64::new(0) }; N],
-            overflow: AtomicU64::new(0),
-            sum_bits: AtomicU64::new(0),
-        }
-    }
-
-    /// Takes the slot if it is free: one atomic swap, `Acquire` to see the last holder's
-    /// counts.
-    #[inline]
-    fn try_take(&self) -> bool {
-        !self.busy.swap(true, Ordering::Acquire)
-    }
-
-    /// Hands the slot back, with what its holder wrote.
-    #[inline]
-    fn release(&self) {
-        self.busy.store(false, Ordering::Release);
-    }
-
-    /// Counts `value` into bucket `index` unless the slot is taken or a scrape wants it.
-    #[inline]
-    fn try_record(&self, index: usize, value: f64) -> bool {
-        if !self.try_take() {
-            return false;
-        }
-        // Taken, so the line is this thread's and the check is cheap; a waiting scrape
-        // gets the slot back at once.
-        if self.wanted.load(Ordering::Relaxed) != 0 {
-            self.release();
-            return false;
-        }
-        // Plain loads and stores: no one else writes while the slot is taken. Unlike a
-        // counter's, these counts need no saturation: they grow by one an observation,
-        // and 2^64 observations would take centuries at one a nanosecond.
-        let bucket = self.buckets.get(index).unwrap_or(&self.overflow);
-        bucket.store(bucket.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-        let sum = f64::from_bits(self.sum_bits.load(Ordering::Relaxed)) + value;
-        self.sum_bits.store(sum.to_bits(), Ordering::Relaxed);
-        self.release();
-        true
-    }
-}
-
-impl<const N: usize> Default for Observations<N> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<const N: usize> Observations<N> {
-    const fn new() -> Self {
-        Observations {
-            slots: [const { Slot::new() }; SLOTS],
-        }
-    }
-
-    /// Counts `value` into bucket `index` (`N` or more is the overflow bucket).
-    #[inline]
-    fn record(&self, index: usize, value: f64) {
-        let turn = crate::turn::thread_turn();
-        if !self.slots[turn % SLOTS].try_record(index, value) {
-            self.record_elsewhere(turn, index, value);
-        }
-    }
-
-    /// `record` when this thread's slot is taken (by a scrape or a thread sharing it):
-    /// tries the next slots, and after each full round (every holder descheduled) lets
-    /// the holders run. Out of line: a call on the fast path would spill its registers.
-    #[cold]
-    #[inline(never)]
-    fn record_elsewhere(&self, mut turn: usize, index: usize, value: f64) {
-        loop {
-            turn = (turn + 1) % SLOTS;
-            let slot = &self.slots[turn];
-            // A slot seen taken is not written: its holder keeps the line.
-            if !slot.busy.load(Ordering::Relaxed) && slot.try_record(index, value) {
-                return;
-            }
-            if turn == 0 {
-                std::thread::yield_now();
-            }
-        }
-    }
-
-    /// `(per-bucket counts, overflow count, sum)`, all from the same observations.
-    fn snapshot(&self) -> ([u64; N], u64, f64) {
-        let mut counts = [0; N];
-        let (mut overflow, mut sum) = (0, 0.0);
-        for slot in &self.slots {
-            // Holders keep a slot for a few instructions, unless descheduled; none takes
-            // it anew once it is wanted.
-            slot.wanted.fetch_add(1, Ordering::Relaxed);
-            let mut spins = 0_u32;
-            while !slot.try_take() {
-                spins += 1;
-                if spins < 64 {
-                    core::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
-            }
-            for (count, bucket) in counts.iter_mut().zip(&slot.buckets) {
-                *count += bucket.load(Ordering::Relaxed);
-            }
-            overflow += slot.overflow.load(Ordering::Relaxed);
-            sum += f64::from_bits(slot.sum_bits.load(Ordering::Relaxed));
-            slot.wanted.fetch_sub(1, Ordering::Relaxed);
-            slot.release();
-        }
-        (counts, overflow, sum)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -621,7 +590,7 @@ mod tests {
     fn more_threads_than_slots_count_everything_consistently() {
         let h = Histogram::new(&[1.0]);
         std::thread::scope(|s| {
-            for _ in 0..SLOTS * 2 {
+            for _ in 0..observations::SLOTS * 2 {
                 s.spawn(|| (0..10_000).for_each(|i| h.observe(f64::from(i % 2) * 2.0)));
             }
             let mut last = 0;
@@ -634,12 +603,55 @@ mod tests {
                 last = snap.count;
             }
         });
-        let threads = SLOTS as u64 * 2;
+        let threads = observations::SLOTS as u64 * 2;
         let snap = h.snapshot();
         assert_eq!(
             (snap.count, snap.cumulative_counts[0]),
             (threads * 10_000, threads * 5000)
         );
+    }
+
+    #[test]
+    fn native_buckets_agree_with_the_count_while_threads_observe_and_halve() {
+        // Few buckets, values over twelve orders of magnitude: the resolution halves while
+        // threads observe and scrapes read.
+        let h = Histogram::new(&[1.0]).with_native(NativeBuckets::schema(8).max_buckets(20));
+        std::thread::scope(|s| {
+            for t in 0..2 * i32::try_from(observations::SLOTS).unwrap() {
+                let h = &h;
+                s.spawn(move || {
+                    for i in 0..5_000 {
+                        let value = 10f64.powi((i + t) % 13 - 6);
+                        h.observe(if i % 7 == 0 { -value } else { value });
+                    }
+                });
+            }
+            let mut last_schema = 8;
+            for _ in 0..300 {
+                let (classic, native) = h.snapshots();
+                let native = native.unwrap();
+                let counted: u64 = native
+                    .positive
+                    .iter()
+                    .chain(&native.negative)
+                    .map(|b| b.1)
+                    .sum();
+                assert_eq!(classic.count, counted + native.zero_count);
+                assert!(native.positive.len() + native.negative.len() <= 20);
+                assert!(native.schema <= last_schema);
+                last_schema = native.schema;
+            }
+        });
+        let native = h.native_snapshot().unwrap();
+        let positive: u64 = native.positive.iter().map(|b| b.1).sum();
+        let negative: u64 = native.negative.iter().map(|b| b.1).sum();
+        let threads = observations::SLOTS as u64 * 2;
+        assert_eq!(negative, threads * 715); // i % 7 == 0 for 715 of 5,000
+        assert_eq!(positive, threads * 5000 - negative);
+        // Each bucket holds the values it should at the final schema.
+        for &(index, _) in &native.positive {
+            assert!(native.upper_bound(index) >= 1e-6 && native.upper_bound(index - 1) < 1e6);
+        }
     }
 
     #[test]
