@@ -31,7 +31,8 @@ mod support {
 
 use promlink::{
     CollectError, Collector, Counter, DenseFamily, EncodeMetric, Family, Format, Gauge, Histogram,
-    Info, Metric, MetricFamily, MetricType, Registry, SeriesValue, StateSet, Summary,
+    Info, Metric, MetricFamily, MetricType, NativeBuckets, Registry, SeriesValue, StateSet,
+    Summary,
 };
 use support::python::{run_python, scratch_dir};
 
@@ -347,16 +348,73 @@ fn protobuf_scenario(r: &Registry) {
     r.register_collector(Arc::new(Collected));
 }
 
+/// Native histograms with known observations, as `(family, value)`: one beside classic
+/// buckets (with an exemplar), one whose values spread too far for its bucket limit, so
+/// that its resolution is halved, and one never observed, with no zero bucket.
+fn native_scenario(r: &Registry) -> Vec<(&'static str, f64)> {
+    let dual = register(
+        r,
+        Metric::new(
+            "dual_seconds",
+            "Classic and native.",
+            Histogram::new(&[0.1, 1.0]).with_native(NativeBuckets::factor(1.1)),
+        ),
+    );
+    let reduced = register(
+        r,
+        Metric::new(
+            "reduced_bytes",
+            "Halved.",
+            Histogram::native(NativeBuckets::schema(8).max_buckets(6)),
+        ),
+    );
+    register(
+        r,
+        Metric::new(
+            "untouched_seconds",
+            "Nothing observed.",
+            Histogram::native(NativeBuckets::schema(0).zero_threshold(0.0)),
+        ),
+    );
+    let mut observed = Vec::new();
+    // Powers of two sit on bounds at every schema: they test upper-inclusive buckets.
+    for value in [0.003, 0.25, 0.5, 0.7, 1.0, 1.3, 2.0, 45.0, -0.2, -3.0, 0.0] {
+        dual.observe(value);
+        observed.push(("dual_seconds", value));
+    }
+    dual.observe_with_exemplar(0.05, &[("trace_id", "abc")])
+        .unwrap();
+    observed.push(("dual_seconds", 0.05));
+    let mut x = 0x2545_f491_u32;
+    for _ in 0..500 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        // From 1e-3 to 1e3: far more buckets at schema 8 than six.
+        let value = 10f64.powf(f64::from(x % 60_000) / 10_000.0 - 3.0);
+        reduced.observe(value);
+        observed.push(("reduced_bytes", value));
+    }
+    observed
+}
+
 #[test]
 fn protobuf_says_what_openmetrics_says() {
     let registry = Registry::new();
     reference_scenario(&registry);
     extended_scenario(&registry);
     protobuf_scenario(&registry);
+    let observed = native_scenario(&registry);
 
     let dir = scratch_dir("protobuf_parity");
     let protobuf = dir.join("promlink.pb");
     let openmetrics = dir.join("promlink.openmetrics");
+    let observations = dir.join("native.observations");
+    let lines: String = observed
+        .iter()
+        .map(|(family, value)| format!("{family} {value:?}\n"))
+        .collect();
+    std::fs::write(&observations, lines).expect("writing the observations");
     // Both from one moment: no metric changes between the two encodings.
     for (path, format) in [
         (&protobuf, Format::Protobuf),
@@ -365,10 +423,13 @@ fn protobuf_says_what_openmetrics_says() {
         std::fs::write(path, encode(&registry, format))
             .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
-    let decoded = run_python("protobuf_samples.py", &[&protobuf, &openmetrics])
-        .unwrap_or_else(|report| panic!("{report}"));
+    let decoded = run_python(
+        "protobuf_samples.py",
+        &[&protobuf, &openmetrics, &observations],
+    )
+    .unwrap_or_else(|report| panic!("{report}"));
     let families: Vec<&str> = decoded.stdout.lines().collect();
-    assert!(families.contains(&"exemplars 3"), "{families:#?}");
+    assert!(families.contains(&"exemplars 4"), "{families:#?}");
     for expected in [
         "http_requests_total COUNTER 2 -",
         "tagged_total COUNTER 1 -",
@@ -379,12 +440,24 @@ fn protobuf_says_what_openmetrics_says() {
         "batch SUMMARY 1 -",
         "host_info GAUGE 1 -",
         "response_size_bytes HISTOGRAM 2 bytes",
+        "dual_seconds HISTOGRAM 1 -",
+        // Nine positive values in buckets of their own at schema 3, two negative, a zero.
+        "native dual_seconds schema 3 zero 1 positive 9 negative 2",
+        "native untouched_seconds schema 0 zero 0 positive 0 negative 0",
     ] {
         assert!(
             families.contains(&expected),
             "{expected} not in {families:#?}"
         );
     }
+    let reduced = families
+        .iter()
+        .find(|f| f.starts_with("native reduced_bytes "))
+        .unwrap_or_else(|| panic!("no native reduced_bytes in {families:#?}"));
+    let words: Vec<&str> = reduced.split(' ').collect();
+    let schema: i8 = words[3].parse().unwrap();
+    let populated: usize = words[7].parse().unwrap();
+    assert!(schema < 8 && populated <= 6, "{reduced}");
     assert!(
         !families.iter().any(|f| f.starts_with("unused_total ")),
         "a family without series is left out: {families:#?}"

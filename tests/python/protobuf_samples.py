@@ -1,14 +1,22 @@
 """Decodes a protobuf exposition with Python's protobuf runtime and compares it with the
 OpenMetrics exposition of the same registry, read by prometheus_client's parser.
 
-Usage: protobuf_samples.py PROTOBUF_FILE OPENMETRICS_FILE
+Usage: protobuf_samples.py PROTOBUF_FILE OPENMETRICS_FILE [OBSERVATIONS_FILE]
 
 The protobuf stream is length-delimited `io.prometheus.client.MetricFamily` messages,
 decoded with classes that protoc (from grpcio-tools) generates from proto/metrics.proto.
 Every sample either exposition has must be in the other with the same value (`_created`
 within a microsecond: protobuf keeps it as seconds and nanoseconds).
 
-Prints one line per protobuf family, `name TYPE metric_count unit`, in stream order.
+Native histograms (histograms with a schema) are checked against the observations
+file, lines `family value`: the buckets the protobuf stream decodes to must be those that
+the observations fall in at the schema it states, computed here from the definition
+(bucket k at schema s holds the magnitudes in (2^((k-1)/2^s), 2^(k/2^s)]) with 60-digit
+decimals, and its count and sum those of the observations.
+
+Prints one line per protobuf family, `name TYPE metric_count unit`, in stream order, and
+one per native histogram, `native name schema S zero Z positive P negative N` (the
+numbers of populated buckets).
 Exits 0 when both agree, 1 (with the differences on stderr) when they do not, 2 when
 prometheus_client, protobuf or grpcio-tools is missing.
 """
@@ -17,6 +25,8 @@ import math
 import os
 import sys
 import tempfile
+from collections import Counter, defaultdict
+from decimal import Decimal, getcontext
 
 from promlink_support import (
     EXIT_ENVIRONMENT,
@@ -88,6 +98,87 @@ def exemplar_of(message):
     """(labels, value, timestamp) of an `Exemplar` message."""
     labels = tuple(sorted((pair.name, pair.value) for pair in message.label))
     return (labels, message.value, seconds(message.timestamp))
+
+
+def decode_buckets(spans, deltas):
+    """{index: count} of the populated buckets that spans and deltas describe."""
+    buckets, index, count, deltas = {}, 0, 0, iter(deltas)
+    for span in spans:
+        index += span.offset
+        for _ in range(span.length):
+            count += next(deltas)
+            if count < 0:
+                raise ValueError(f"bucket {index}: negative count {count}")
+            if count:
+                buckets[index] = count
+            index += 1
+    if next(deltas, None) is not None:
+        raise ValueError("more deltas than the spans cover")
+    return buckets
+
+
+def bucket_index(magnitude, schema):
+    """The smallest k with magnitude <= 2^(k / 2^schema), from the definition."""
+    getcontext().prec = 60
+    width = Decimal(2) ** schema
+    exact = Decimal(magnitude)
+
+    def bound(k):
+        return Decimal(2) ** (Decimal(k) / width)
+
+    k = math.ceil(math.log2(magnitude) * 2.0**schema)
+    while exact <= bound(k - 1):
+        k -= 1
+    while exact > bound(k):
+        k += 1
+    return k
+
+
+def check_native(family, h, observed):
+    """Differences between a native histogram and its observations."""
+    positive = decode_buckets(h.positive_span, h.positive_delta)
+    negative = decode_buckets(h.negative_span, h.negative_delta)
+    expected = {1: Counter(), -1: Counter()}
+    zero = 0
+    for value in observed:
+        if abs(value) <= h.zero_threshold:
+            zero += 1
+        else:
+            expected[1 if value > 0 else -1][bucket_index(abs(value), h.schema)] += 1
+    differences = []
+    for side, decoded in ((1, positive), (-1, negative)):
+        if decoded != dict(expected[side]):
+            differences.append(f"{family} side {side} at schema {h.schema}: {decoded} != {dict(expected[side])}")
+    if h.zero_count != zero:
+        differences.append(f"{family}: zero bucket {h.zero_count}, {zero} observed")
+    if h.sample_count != len(observed) or not math.isclose(h.sample_sum, sum(observed), rel_tol=1e-12, abs_tol=1e-12):
+        differences.append(f"{family}: count {h.sample_count} sum {h.sample_sum}, observed {len(observed)} {sum(observed)}")
+    if not (positive or negative or h.zero_threshold or h.zero_count or len(h.positive_span)):
+        differences.append(f"{family}: an empty native histogram needs a span to be one")
+    summary = f"native {family} schema {h.schema} zero {h.zero_count} positive {len(positive)} negative {len(negative)}"
+    return summary, differences
+
+
+def native_histograms(families, observations):
+    """The summary lines and the differences of every histogram that has a schema."""
+    lines, differences = [], []
+    for family in families:
+        for metric in family.metric:
+            h = metric.histogram
+            if family.type == 4 and (h.HasField("schema") or h.zero_threshold or h.positive_span):
+                line, wrong = check_native(family.name, h, observations.get(family.name, []))
+                lines.append(line)
+                differences += wrong
+    return lines, differences
+
+
+def read_observations(path):
+    observations = defaultdict(list)
+    with open(path) as f:
+        for line in f:
+            family, value = line.split()
+            observations[family].append(float(value))
+    return observations
 
 
 def protobuf_samples(families, pb):
@@ -189,6 +280,10 @@ def main():
     for family in families:
         unit = family.unit if family.HasField("unit") else "-"
         print(family.name, pb.MetricType.Name(family.type), len(family.metric), unit)
+    observations = read_observations(sys.argv[3]) if len(sys.argv) > 3 else {}
+    native_lines, native_differences = native_histograms(families, observations)
+    print("\n".join(native_lines))
+    differences += native_differences
     if differences:
         sys.stderr.write("\n".join(differences) + "\n")
         return EXIT_MISMATCH
