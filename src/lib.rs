@@ -326,7 +326,7 @@ pub mod __private {
     pub use promlink_core::__private::*;
     pub use promlink_core::{
         Child, Counter, DenseFamily, Family, FixedLabelValue, FixedLabelValues, Gauge, Histogram,
-        InFlightLabels, Info, LabelText, LabelValue, Metric, RequestLabels, ShardedCounter,
-        StateSet, Summary, DEFAULT_BUCKETS,
+        InFlightLabels, Info, LabelText, LabelValue, Metric, NativeBuckets, RequestLabels,
+        ShardedCounter, StateSet, Summary, DEFAULT_BUCKETS,
     };
 }

@@ -23,6 +23,7 @@
 //! Needs `python3` with `prometheus_client==0.26.0`, and fails (rather than skipping)
 //! without them.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 mod support {
@@ -410,10 +411,10 @@ fn protobuf_says_what_openmetrics_says() {
     let protobuf = dir.join("promlink.pb");
     let openmetrics = dir.join("promlink.openmetrics");
     let observations = dir.join("native.observations");
-    let lines: String = observed
-        .iter()
-        .map(|(family, value)| format!("{family} {value:?}\n"))
-        .collect();
+    let mut lines = String::new();
+    for (family, value) in &observed {
+        writeln!(lines, "{family} {value:?}").unwrap();
+    }
     std::fs::write(&observations, lines).expect("writing the observations");
     // Both from one moment: no metric changes between the two encodings.
     for (path, format) in [

@@ -10,6 +10,7 @@ use syn::spanned::Spanned;
 use syn::{bracketed, Expr, ExprLit, Lit, Token};
 
 use crate::errors::Errors;
+use crate::native::Native;
 
 /// `buckets [..]` (or `buckets = [..]`), or `buckets NAME` for a `const` array: where
 /// the keyword was and the bounds.
@@ -55,10 +56,14 @@ impl Buckets {
         let bounds = exprs
             .into_iter()
             .map(|expr| {
-                Ok(Bound {
-                    value: literal_value(&expr)?,
-                    expr,
-                })
+                let value = literal_value(&expr).ok_or_else(|| {
+                    syn::Error::new(
+                        expr.span(),
+                        "bucket bounds in a list are number literals, so that they can be checked at compile time; \
+                         to share bounds, name a `const` array instead: `buckets LATENCY_BUCKETS`",
+                    )
+                })?;
+                Ok(Bound { value, expr })
             })
             .collect::<syn::Result<_>>()?;
         Ok(Buckets {
@@ -126,12 +131,36 @@ pub(crate) fn never_negative(name: &str, unit: Option<&str>) -> bool {
 
 /// The histogram type and its `const` constructor: the user's buckets, Python's defaults
 /// without any, or (after a validation error) as many placeholder bounds, so that the
-/// type stays the one the user's code expects.
+/// type stays the one the user's code expects; with `native` buckets beside them, or
+/// native buckets alone (`Histogram<0>`) when `native` is given without `buckets`.
 ///
 /// Bounds from a `const` array are checked when the `static` is evaluated: unsorted or
 /// not finite by `Histogram::new`, negative (for `non_negative` measures) by
 /// `assert_non_negative_buckets`, each a compile error on the array's name.
 pub(crate) fn histogram(
+    p: &TokenStream,
+    buckets: Option<&Buckets>,
+    native: Option<&Native>,
+    valid: bool,
+    non_negative: bool,
+    span: Span,
+) -> (TokenStream, TokenStream) {
+    let Some(native) = native else {
+        return classic(p, buckets, valid, non_negative, span);
+    };
+    let spec = native.expand(p, valid);
+    if buckets.is_none() {
+        return (
+            quote!(#p::Histogram<0>),
+            quote_spanned!(span=> #p::Histogram::native(#spec)),
+        );
+    }
+    let (ty, new) = classic(p, buckets, valid, non_negative, span);
+    (ty, quote_spanned!(span=> #new.with_native(#spec)))
+}
+
+/// The histogram type and constructor of classic buckets, as [`histogram`] describes.
+fn classic(
     p: &TokenStream,
     buckets: Option<&Buckets>,
     valid: bool,
@@ -187,26 +216,22 @@ fn float_literal(value: f64, span: Span) -> TokenStream {
     }
 }
 
-/// The value of a numeric literal, possibly negated.
-fn literal_value(expr: &Expr) -> syn::Result<f64> {
+/// The value of a numeric literal, possibly negated; `None` for any other expression.
+pub(crate) fn literal_value(expr: &Expr) -> Option<f64> {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Float(f), ..
-        }) => f.base10_parse(),
+        }) => f.base10_parse().ok(),
         Expr::Lit(ExprLit {
             lit: Lit::Int(i), ..
-        }) => i.base10_parse::<f64>(),
+        }) => i.base10_parse::<f64>().ok(),
         Expr::Unary(syn::ExprUnary {
             op: syn::UnOp::Neg(_),
             expr,
             ..
         }) => literal_value(expr).map(|v| -v),
         Expr::Group(group) => literal_value(&group.expr),
-        _ => Err(syn::Error::new(
-            expr.span(),
-            "bucket bounds in a list are number literals, so that they can be checked at compile time; \
-             to share bounds, name a `const` array instead: `buckets LATENCY_BUCKETS`",
-        )),
+        _ => None,
     }
 }
 

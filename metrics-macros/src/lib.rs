@@ -11,6 +11,7 @@ mod instrument;
 mod krate;
 mod label_value;
 mod names;
+mod native;
 
 use proc_macro::TokenStream;
 

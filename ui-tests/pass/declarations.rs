@@ -27,6 +27,12 @@ declare_metrics! {
     pub histogram HTTP_REQUEST_DURATION_SECONDS { endpoint: String } buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
     /// Default buckets.
     pub(crate) histogram DEFAULT_SECONDS;
+    /// Native buckets only, at the default schema.
+    pub histogram NATIVE_SECONDS native;
+    /// Classic and native buckets, labelled.
+    pub histogram DUAL_SECONDS { endpoint: &str } buckets [0.1, 1.0] native(factor = 1.1, zero_threshold = 1e-9, max_buckets = 100);
+    /// Negative values, a coarse schema.
+    pub histogram TEMPERATURE_CELSIUS native(schema = -2);
     /// Payload sizes.
     summary PAYLOAD_BYTES { #[unbounded] tenant_id: u32 };
     /// Build information.
@@ -65,6 +71,13 @@ fn main() {
     ACTIVE_CONNECTIONS.set(3.0);
     HTTP_REQUEST_DURATION_SECONDS.labels("/".to_owned()).observe(0.2);
     DEFAULT_SECONDS.observe(0.2);
+    NATIVE_SECONDS.observe(0.2);
+    DUAL_SECONDS.labels("/").observe(0.2);
+    TEMPERATURE_CELSIUS.observe(-3.0);
+    assert_eq!(NATIVE_SECONDS.native_snapshot().unwrap().schema, 3);
+    assert_eq!(TEMPERATURE_CELSIUS.native_snapshot().unwrap().negative, [(1, 1)]);
+    let spec = DUAL_SECONDS.labels("/").native_buckets().unwrap();
+    assert_eq!((spec.get_schema(), spec.get_zero_threshold(), spec.get_max_buckets()), (3, 1e-9, 100));
     PAYLOAD_BYTES.labels(7).observe(100.0);
     BUILD_INFO.set(&[("version", "1.0.0")]).unwrap();
     TASK_STATE.set_state("running");

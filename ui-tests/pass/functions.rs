@@ -106,6 +106,8 @@ fn main() {
     drop(one_line_async());
     assert_eq!(one_line_counted(), 5);
     drop(one_line_boxed("x"));
+    assert_eq!(native_only(), 6);
+    drop(dual(1));
 }
 
 /// One-line bodies: the user's block, inside the generated one, draws no `unused_braces`.
@@ -128,3 +130,11 @@ pub fn one_line_counted() -> u32 { 5 }
 /// A boxed future built in one line.
 #[timed]
 pub fn one_line_boxed(s: &'static str) -> std::pin::Pin<Box<dyn std::future::Future<Output = usize>>> { Box::pin(async move { s.len() }) }
+
+/// Native buckets only.
+#[timed(native)]
+pub fn native_only() -> u32 { 6 }
+
+/// Classic and native buckets.
+#[timed(buckets = [0.1, 1.0], native(factor = 1.05, max_buckets = 50))]
+pub async fn dual(n: u32) -> u32 { n }

@@ -494,9 +494,14 @@ fn series(
                 quote_spanned!(span=> #p::StateSet::new(&[#(#states),*])),
             )
         }
-        Kind::Histogram => {
-            crate::buckets::histogram(p, decl.buckets.as_ref(), valid, non_negative, span)
-        }
+        Kind::Histogram => crate::buckets::histogram(
+            p,
+            decl.buckets.as_ref(),
+            decl.native.as_ref(),
+            valid,
+            non_negative,
+            span,
+        ),
     }
 }
 

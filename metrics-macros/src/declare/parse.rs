@@ -10,6 +10,7 @@ use syn::{
 };
 
 use crate::buckets::Buckets;
+use crate::native::Native;
 
 mod kw {
     syn::custom_keyword!(counter);
@@ -19,6 +20,7 @@ mod kw {
     syn::custom_keyword!(info);
     syn::custom_keyword!(stateset);
     syn::custom_keyword!(buckets);
+    syn::custom_keyword!(native);
     syn::custom_keyword!(states);
     syn::custom_keyword!(quantiles);
 }
@@ -60,7 +62,7 @@ impl Kind {
     }
 }
 
-/// One declaration: `/// help` `#[metric(..)]` `vis kind NAME { labels } buckets [..];`
+/// One declaration: `/// help` `#[metric(..)]` `vis kind NAME { labels } buckets [..] native(..);`
 pub(crate) struct MetricDecl {
     /// Attributes passed through to the static: docs, `cfg`, `allow`...
     pub(crate) attrs: Vec<Attribute>,
@@ -77,6 +79,8 @@ pub(crate) struct MetricDecl {
     pub(crate) ident: Ident,
     pub(crate) labels: Option<Labels>,
     pub(crate) buckets: Option<Buckets>,
+    /// `native` or `native(..)`: native buckets, beside `buckets` or alone.
+    pub(crate) native: Option<Native>,
     pub(crate) states: Option<States>,
 }
 
@@ -184,6 +188,7 @@ impl Parse for MetricDecl {
             None
         };
         let mut buckets = None;
+        let mut native = None;
         let mut states = None;
         loop {
             let lookahead = input.lookahead1();
@@ -199,6 +204,12 @@ impl Parse for MetricDecl {
                     ));
                 }
                 buckets = Some(Buckets::parse(keyword, input)?);
+            } else if lookahead.peek(kw::native) {
+                let keyword = input.parse::<kw::native>()?.span;
+                if native.is_some() {
+                    return Err(syn::Error::new(keyword, "`native` is given more than once"));
+                }
+                native = Some(Native::parse(keyword, input)?);
             } else if lookahead.peek(kw::states) {
                 let keyword = input.parse::<kw::states>()?.span;
                 if states.is_some() {
@@ -247,6 +258,7 @@ impl Parse for MetricDecl {
             ident,
             labels,
             buckets,
+            native,
             states,
         })
     }

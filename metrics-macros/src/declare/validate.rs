@@ -363,6 +363,19 @@ fn check_const_labels(decl: &MetricDecl, errors: &mut Errors) {
 }
 
 fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut Errors) {
+    if let Some(native) = &decl.native {
+        if decl.kind == Kind::Histogram {
+            native.check(errors);
+        } else {
+            errors.push(
+                native.keyword,
+                format_args!(
+                    "only histograms have native buckets; this is {}",
+                    decl.kind.described()
+                ),
+            );
+        }
+    }
     let Some(buckets) = &decl.buckets else { return };
     if decl.kind != Kind::Histogram {
         errors.push(

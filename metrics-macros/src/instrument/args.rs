@@ -10,11 +10,13 @@ use syn::{parenthesized, Expr, Ident, LitStr, Path, Token};
 use crate::buckets::Buckets;
 use crate::errors::Errors;
 use crate::names::is_metric_name;
+use crate::native::Native;
 
 mod kw {
     syn::custom_keyword!(name);
     syn::custom_keyword!(help);
     syn::custom_keyword!(buckets);
+    syn::custom_keyword!(native);
     syn::custom_keyword!(labels);
     syn::custom_keyword!(skip);
     syn::custom_keyword!(function);
@@ -22,7 +24,7 @@ mod kw {
 
 /// Every argument, for the messages about an unknown one.
 const EXPECTED: &str =
-    "`name`, `help`, `buckets`, `labels`, `function`, `skip`, `crate`, or a target metric first";
+    "`name`, `help`, `buckets`, `native`, `labels`, `function`, `skip`, `crate`, or a target metric first";
 
 /// Which attribute.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -52,6 +54,8 @@ pub(crate) struct Args {
     pub(crate) name: Option<LitStr>,
     pub(crate) help: Option<LitStr>,
     pub(crate) buckets: Option<Buckets>,
+    /// `native` or `native(..)`: native buckets, beside `buckets` or alone.
+    pub(crate) native: Option<Native>,
     pub(crate) krate: Option<Path>,
     /// `function = ".."`: the `function` label, for a method whose attribute cannot see
     /// its type.
@@ -99,6 +103,14 @@ impl Parse for Args {
                     Buckets::parse(key.span, input)?,
                     key.span,
                     "buckets",
+                )?;
+            } else if lookahead.peek(kw::native) {
+                let key = input.parse::<kw::native>()?;
+                set_once(
+                    &mut args.native,
+                    Native::parse(key.span, input)?,
+                    key.span,
+                    "native",
                 )?;
             } else if lookahead.peek(kw::labels) {
                 let key = input.parse::<kw::labels>()?;
@@ -193,6 +205,7 @@ impl Args {
             && self.name.is_none()
             && self.help.is_none()
             && self.buckets.is_none()
+            && self.native.is_none()
             && self.function.is_none()
     }
 
@@ -215,9 +228,10 @@ impl Args {
                 self.name.as_ref().map(LitStr::span),
                 self.help.as_ref().map(LitStr::span),
                 self.buckets.as_ref().map(|b| b.keyword),
+                self.native.as_ref().map(|n| n.keyword),
             ];
             for span in set_elsewhere.into_iter().flatten() {
-                errors.push(span, "a target metric's name, help and buckets are set where `declare_metrics!` declares it");
+                errors.push(span, "a target metric's name, help and buckets (native or classic) are set where `declare_metrics!` declares it");
             }
         }
         if let (Some(_), Some(function)) = (&self.target, &self.function) {
@@ -239,6 +253,19 @@ impl Args {
                     buckets.keyword,
                     format_args!(
                         "`#[{}]` has no buckets: only `#[timed]` observes durations",
+                        attr.name()
+                    ),
+                );
+            }
+        }
+        if let Some(native) = &self.native {
+            if attr == Attr::Timed {
+                native.check(&mut errors);
+            } else {
+                errors.push(
+                    native.keyword,
+                    format_args!(
+                        "`#[{}]` has no native buckets: only `#[timed]` observes durations",
                         attr.name()
                     ),
                 );

@@ -329,8 +329,14 @@ fn setup(
             quote!(#p::CallGuard::#call_guard),
         ),
         Attr::Timed => {
-            let (histogram_type, histogram_new) =
-                crate::buckets::histogram(p, args.buckets.as_ref(), true, true, site);
+            let (histogram_type, histogram_new) = crate::buckets::histogram(
+                p,
+                args.buckets.as_ref(),
+                args.native.as_ref(),
+                true,
+                true,
+                site,
+            );
             (
                 quote!(#p::Metric<#histogram_type>),
                 quote_spanned!(site=> #p::Metric::new(#name, #help, #histogram_new).with_unit("seconds")),
