@@ -5,6 +5,13 @@
 //! failing. `cargo run --example quickstart -- --print` simulates one burst, writes one
 //! exposition (text format 0.0.4) to stdout and exits; pipe it into
 //! `promtool check metrics`. Add `--openmetrics` for OpenMetrics 1.0.0.
+//!
+//! Each request carries a (simulated) trace id as an exemplar on its counter and its
+//! duration's bucket: OpenMetrics and protobuf scrapes show it, so a Prometheus with
+//! `--enable-feature=exemplar-storage` links a latency spike to a trace. The request
+//! duration histogram has native buckets beside its classic ones: a Prometheus with
+//! `--enable-feature=native-histograms` scrapes protobuf and stores the native histogram,
+//! whose quantiles are exact to within 9%, whatever the latencies.
 
 use promlink::{counted, declare_metrics, timed};
 
@@ -19,7 +26,7 @@ declare_metrics! {
     /// Request duration in seconds.
     #[metric(unit = "seconds")]
     pub histogram HTTP_REQUEST_DURATION_SECONDS { endpoint: &str }
-        buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+        buckets [0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0] native;
 }
 
 const ENDPOINTS: [(&str, &str); 4] = [
@@ -44,18 +51,25 @@ fn process_order(id: u64) -> Result<u64, OrderRejected> {
     Ok(id)
 }
 
-/// Handles one simulated request: counts it, times it and tracks the connection.
-fn handle(method: &str, endpoint: &str, id: u64, seconds: f64) {
+/// Handles one simulated request: counts it, times it and tracks the connection, with
+/// its trace id as the exemplar of both.
+fn handle(method: &str, endpoint: &str, id: u64, seconds: f64, trace: u128) {
     let _connection = ACTIVE_CONNECTIONS.track_in_progress();
     let status = if endpoint == "/api/orders" && process_order(id).is_err() {
         500
     } else {
         200
     };
+    let trace_id = format!("{trace:032x}");
+    let exemplar = [("trace_id", trace_id.as_str())];
     HTTP_REQUEST_DURATION_SECONDS
         .labels(endpoint)
-        .observe(seconds);
-    HTTP_REQUESTS_TOTAL.labels(method, endpoint, status).inc();
+        .observe_with_exemplar(seconds, &exemplar)
+        .expect("a trace id is a valid exemplar");
+    HTTP_REQUESTS_TOTAL
+        .labels(method, endpoint, status)
+        .inc_with_exemplar(&exemplar)
+        .expect("a trace id is a valid exemplar");
 }
 
 /// A deterministic pseudo-random sequence: enough for a demo, no dependency.
@@ -78,7 +92,8 @@ impl Traffic {
             #[allow(clippy::cast_precision_loss)] // a value below 2^20
             let seconds = (self.next() % 1_000_000) as f64 / 1_000_000.0 * 0.6;
             let id = self.next();
-            handle(method, endpoint, id, seconds);
+            let trace = u128::from(self.next()) << 64 | u128::from(self.next());
+            handle(method, endpoint, id, seconds, trace);
         }
         ACTIVE_CONNECTIONS.set(f64::from(u32::try_from(self.next() % 8).expect("small")));
     }

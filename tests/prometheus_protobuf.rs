@@ -8,6 +8,13 @@
 //! lands in the bucket of the driven latencies' 95th percentile. With
 //! `exemplar-storage` on too, `/api/v1/query_exemplars` returns the trace ids and values
 //! that the counter and the histogram's buckets carried.
+//!
+//! Native histograms, one alone and one beside classic buckets, observe known values:
+//! `histogram_count` and `histogram_sum` of the last scrape equal them, and
+//! `histogram_quantile(0.95, rate(..))` lies in the bucket that the schema gives the 95th
+//! percentile. What Prometheus 2.42 does with a histogram that has both kinds of buckets:
+//! it stores the native histogram only, and no `_bucket`, `_count` or `_sum` series
+//! (ingesting both came with `scrape_classic_histograms` in 2.45); the test asserts it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,7 +22,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use promlink::{declare_metrics, start_http_server, Format};
+use promlink::{declare_metrics, start_http_server, Format, Histogram, NativeBuckets};
 
 mod support {
     pub mod prometheus;
@@ -26,6 +33,10 @@ declare_metrics! {
     counter HTTP_REQUESTS_TOTAL { endpoint: &str };
     /// Request duration in seconds.
     histogram HTTP_REQUEST_DURATION_SECONDS buckets [0.05, 0.1, 0.25, 0.5, 1.0];
+    /// Queue wait in seconds, native buckets only.
+    histogram QUEUE_WAIT_SECONDS native;
+    /// Job duration in seconds, classic and native buckets.
+    histogram JOB_DURATION_SECONDS buckets [0.1, 1.0] native(schema = 2);
 }
 
 /// What the recorder saw of each scrape: the request's `Accept`, the reply's
@@ -105,7 +116,15 @@ fn prometheus_with_native_histograms_scrapes_protobuf() {
     let started = Instant::now();
     let mut requests = 0_u32;
     let mut traces = Vec::new();
+    let (mut waits, mut wait_sum) = (0_u32, 0.0);
     while started.elapsed() < Duration::from_secs(8) {
+        // The same shape for the native histograms: 9 in 10 at 0.07 s, 1 in 10 at 0.3 s.
+        for value in [0.3, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07, 0.07] {
+            QUEUE_WAIT_SECONDS.observe(value);
+            JOB_DURATION_SECONDS.observe(value);
+            waits += 1;
+            wait_sum += value;
+        }
         for _ in 0..9 {
             HTTP_REQUESTS_TOTAL.labels("/api/orders").inc();
             HTTP_REQUEST_DURATION_SECONDS.observe(0.07);
@@ -184,6 +203,39 @@ fn prometheus_with_native_histograms_scrapes_protobuf() {
             assert_eq!(seen, value, "{series}: {exemplar}");
         }
     }
+    // The last scrape came after the last observation: its count and sum are all of them.
+    for name in ["queue_wait_seconds", "job_duration_seconds"] {
+        let count = prometheus.scalar(&format!("histogram_count({name})"));
+        assert_eq!(count, f64::from(waits), "{name}");
+        let sum = prometheus.scalar(&format!("histogram_sum({name})"));
+        assert!(
+            (sum / wait_sum - 1.0).abs() < 1e-9,
+            "{name}: sum {sum}, observed {wait_sum}"
+        );
+    }
+    // The 95th percentile of 0.07 and 0.3 (one in ten) is in 0.3's bucket, at schema 3 for
+    // `native` alone and at the schema declared for the other.
+    for (name, schema) in [("queue_wait_seconds", 3), ("job_duration_seconds", 2)] {
+        let p95 = prometheus.scalar(&format!(
+            "histogram_quantile(0.95, rate({name}{window} offset 2s))"
+        ));
+        let native = Histogram::native(NativeBuckets::schema(schema));
+        native.observe(0.3);
+        let (index, _) = native.native_snapshot().unwrap().positive[0];
+        let snapshot = native.native_snapshot().unwrap();
+        let bucket = snapshot.upper_bound(index - 1)..=snapshot.upper_bound(index);
+        assert!(
+            bucket.contains(&p95),
+            "{name}: p95 {p95} outside {bucket:?}"
+        );
+    }
+    // Prometheus 2.42 keeps the native histogram of a histogram that has both, and no
+    // classic series: its `_bucket` series are not there to query.
+    let classic = prometheus.api(
+        "/api/v1/series",
+        &[("match[]", "{__name__=~\"job_duration_seconds_.*\"}")],
+    );
+    assert_eq!(classic.as_array().map(Vec::len), Some(0), "{classic}");
     let (kind, help) = prometheus.metadata("http_requests_total");
     assert_eq!(
         (kind.as_str(), help.as_str()),

@@ -1,9 +1,30 @@
-//! Small helpers several tests share: promtool on an exposition, this process's memory,
+//! Small helpers several tests share: an example's binary, promtool on an exposition, this process's memory,
 //! a registry with one counter family, and a test run again alone in a child process (to read its stderr, or to run it under
 //! limits of its own).
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+
+/// The binary of example `name`: `cargo test` builds the examples beside the tests; when
+/// only one test was selected, it is built now.
+pub fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>")
+        .join("examples")
+        .join(name);
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--example", name])
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    bin
+}
 
 /// Asserts that `promtool check metrics` (Debian package `prometheus`) accepts
 /// `exposition` without a finding.
