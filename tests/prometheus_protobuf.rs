@@ -175,34 +175,24 @@ fn prometheus_with_native_histograms_scrapes_protobuf() {
         (0.25..=0.5).contains(&p95),
         "p95 {p95} outside the bucket (0.25, 0.5]"
     );
-    for (series, value, le) in [
-        ("http_requests_total", 1.0, None),
-        ("http_request_duration_seconds_bucket", 0.3, Some("0.5")),
-    ] {
-        let end = promlink::unix_time();
-        let data = prometheus.api(
-            "/api/v1/query_exemplars",
-            &[
-                ("query", series),
-                ("start", &(end - 30.0).to_string()),
-                ("end", &end.to_string()),
-            ],
-        );
-        let found = data.as_array().unwrap_or_else(|| panic!("{data}"));
-        assert_eq!(found.len(), 1, "one series with exemplars: {data}");
-        if let Some(le) = le {
-            assert_eq!(found[0]["seriesLabels"]["le"], le, "{data}");
-        }
-        let exemplars = found[0]["exemplars"].as_array().unwrap();
-        // One a scrape at least (each keeps the latest), all from the traffic.
-        assert!(exemplars.len() >= 5, "{series}: {data}");
-        for exemplar in exemplars {
-            let trace = exemplar["labels"]["trace_id"].as_str().unwrap();
-            assert!(traces.iter().any(|t| t == trace), "{trace} was never sent");
-            let seen: f64 = exemplar["value"].as_str().unwrap().parse().unwrap();
-            assert_eq!(seen, value, "{series}: {exemplar}");
-        }
-    }
+    assert_exemplars(&prometheus, &traces);
+    assert_native_histograms(&prometheus, window, waits, wait_sum);
+    let (kind, help) = prometheus.metadata("http_requests_total");
+    assert_eq!(
+        (kind.as_str(), help.as_str()),
+        ("counter", "Total HTTP requests.")
+    );
+    server.stop();
+}
+
+/// The native histograms' answers: `waits` observations summing to `wait_sum`, one in ten
+/// of 0.3 s, the others of 0.07 s.
+fn assert_native_histograms(
+    prometheus: &support::prometheus::Prometheus,
+    window: &str,
+    waits: u32,
+    wait_sum: f64,
+) {
     // The last scrape came after the last observation: its count and sum are all of them.
     for name in ["queue_wait_seconds", "job_duration_seconds"] {
         let count = prometheus.scalar(&format!("histogram_count({name})"));
@@ -236,10 +226,37 @@ fn prometheus_with_native_histograms_scrapes_protobuf() {
         &[("match[]", "{__name__=~\"job_duration_seconds_.*\"}")],
     );
     assert_eq!(classic.as_array().map(Vec::len), Some(0), "{classic}");
-    let (kind, help) = prometheus.metadata("http_requests_total");
-    assert_eq!(
-        (kind.as_str(), help.as_str()),
-        ("counter", "Total HTTP requests.")
-    );
-    server.stop();
+}
+
+/// The exemplars Prometheus stored: the traces sent, on the counter and on the classic
+/// histogram's bucket of 0.3 s.
+fn assert_exemplars(prometheus: &support::prometheus::Prometheus, traces: &[String]) {
+    for (series, value, le) in [
+        ("http_requests_total", 1.0, None),
+        ("http_request_duration_seconds_bucket", 0.3, Some("0.5")),
+    ] {
+        let end = promlink::unix_time();
+        let data = prometheus.api(
+            "/api/v1/query_exemplars",
+            &[
+                ("query", series),
+                ("start", &(end - 30.0).to_string()),
+                ("end", &end.to_string()),
+            ],
+        );
+        let found = data.as_array().unwrap_or_else(|| panic!("{data}"));
+        assert_eq!(found.len(), 1, "one series with exemplars: {data}");
+        if let Some(le) = le {
+            assert_eq!(found[0]["seriesLabels"]["le"], le, "{data}");
+        }
+        let exemplars = found[0]["exemplars"].as_array().unwrap();
+        // One a scrape at least (each keeps the latest), all from the traffic.
+        assert!(exemplars.len() >= 5, "{series}: {data}");
+        for exemplar in exemplars {
+            let trace = exemplar["labels"]["trace_id"].as_str().unwrap();
+            assert!(traces.iter().any(|t| t == trace), "{trace} was never sent");
+            let seen: f64 = exemplar["value"].as_str().unwrap().parse().unwrap();
+            assert_eq!(seen, value, "{series}: {exemplar}");
+        }
+    }
 }
