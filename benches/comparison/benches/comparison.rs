@@ -397,6 +397,65 @@ fn exemplars(c: &mut Criterion) {
     g.finish();
 }
 
+/// 4,096 latencies of a service, log-normal around 50 ms (most from 5 ms to 0.5 s, a tail
+/// to seconds), so that observations land in many native buckets, not in one.
+fn latencies() -> &'static [f64] {
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let mut uniform = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        #[allow(clippy::cast_precision_loss)] // 53 bits
+        let u = (x >> 11) as f64 / (1_u64 << 53) as f64;
+        u.max(f64::MIN_POSITIVE)
+    };
+    Vec::leak(
+        (0..4096)
+            .map(|_| {
+                // Box-Muller: a normal deviate, then e^(ln 0.05 + sigma z).
+                let z = (-2.0 * uniform().ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+                (0.05_f64.ln() + 1.2 * z).exp()
+            })
+            .collect(),
+    )
+}
+
+// 5c. Native buckets against classic ones, on latencies spread over many buckets: alone,
+// and beside the classic buckets in one histogram (as the quickstart declares it).
+fn native_observe(c: &mut Criterion) {
+    use prometheus_client::metrics::histogram::NativeHistogramConfig;
+    let values = latencies();
+    let classic = promlink::Histogram::new(&BUCKETS);
+    let native = promlink::Histogram::native(promlink::NativeBuckets::schema(3));
+    let dual = promlink::Histogram::new(&BUCKETS).with_native(promlink::NativeBuckets::schema(3));
+    let client_classic = ClientHistogram::new(BUCKETS);
+    let client_native = ClientHistogram::new_native(NativeHistogramConfig::with_schema(3));
+    let client_dual =
+        ClientHistogram::new_classic_and_native(BUCKETS, NativeHistogramConfig::with_schema(3));
+
+    let mut g = c.benchmark_group("5c_native_observe");
+    let mut i = 0;
+    let mut next = move || {
+        i = (i + 1) % values.len();
+        black_box(values[i])
+    };
+    g.bench_function("promlink classic", |b| b.iter(|| classic.observe(next())));
+    g.bench_function("promlink native", |b| b.iter(|| native.observe(next())));
+    g.bench_function("promlink classic+native", |b| {
+        b.iter(|| dual.observe(next()));
+    });
+    g.bench_function("prometheus-client classic", |b| {
+        b.iter(|| client_classic.observe(next()));
+    });
+    g.bench_function("prometheus-client native", |b| {
+        b.iter(|| client_native.observe(next()));
+    });
+    g.bench_function("prometheus-client classic+native", |b| {
+        b.iter(|| client_dual.observe(next()));
+    });
+    g.finish();
+}
+
 const ENCODE_COUNTERS: u64 = 10_000;
 const ENCODE_HISTOGRAMS: u64 = 100;
 
@@ -872,6 +931,7 @@ criterion_group!(
     enum_labels,
     histogram_observe,
     exemplars,
+    native_observe,
     encode,
     contended,
     counted_overhead,

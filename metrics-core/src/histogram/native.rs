@@ -390,9 +390,20 @@ struct Run {
 }
 
 impl Run {
-    /// The slot for bucket `index`, if it lies within `max_spread` of the others; `true`
-    /// beside it if the bucket was empty.
+    /// The slot for bucket `index`, if it lies within `max_spread` of the others.
+    #[inline]
     fn slot(&mut self, index: i32, max_spread: usize) -> Option<&mut u64> {
+        // Below `first`, the difference wraps to far beyond any length.
+        let at = index.wrapping_sub(self.first).cast_unsigned() as usize;
+        if at < self.counts.len() {
+            return Some(&mut self.counts[at]);
+        }
+        self.grow_to(index, max_spread)
+    }
+
+    /// [`slot`](Self::slot) for a bucket outside the run: widens the run to it.
+    #[cold]
+    fn grow_to(&mut self, index: i32, max_spread: usize) -> Option<&mut u64> {
         if self.counts.is_empty() {
             self.first = index;
             self.counts.push(0);
@@ -487,7 +498,10 @@ impl Sparse {
         if value.is_nan() {
             return;
         }
-        self.coarsen_to(shared.load(Ordering::Relaxed));
+        let schema = shared.load(Ordering::Relaxed);
+        if schema < self.schema {
+            self.coarsen_to(schema);
+        }
         let magnitude = value.abs();
         if magnitude <= spec.zero_threshold {
             self.zero += 1;
@@ -533,6 +547,7 @@ impl Sparse {
     }
 
     /// Lowers the resolution to `schema` if it is finer.
+    #[cold]
     fn coarsen_to(&mut self, schema: i8) {
         if schema >= self.schema {
             return;
