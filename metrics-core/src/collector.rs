@@ -328,7 +328,7 @@ fn encode_value(enc: &mut SeriesEncoder<'_>, labels: &[u8], value: &SeriesValue)
                 });
             enc.histogram(labels, buckets, (count, *sum), None, None);
         }
-        SeriesValue::Summary { count, sum } => enc.summary(labels, (*count, *sum), None),
+        SeriesValue::Summary { count, sum } => enc.summary(labels, (*count, *sum), &[], None),
         SeriesValue::Info(pairs) => {
             let mut all = labels.to_vec();
             render_label_pairs(

@@ -84,8 +84,9 @@ pub use family::{
 pub use gauge::{CallbackGauge, Gauge, InProgress};
 pub use histogram::{
     DefaultHistogram, Histogram, HistogramSnapshot, NativeBuckets, NativeSnapshot, Observe,
-    Summary, Timer, DEFAULT_BUCKETS, DEFAULT_MAX_NATIVE_BUCKETS, DEFAULT_ZERO_THRESHOLD,
-    MAX_SCHEMA, MIN_SCHEMA,
+    Summary, Timer, DEFAULT_AGE_BUCKETS, DEFAULT_BUCKETS, DEFAULT_MAX_AGE,
+    DEFAULT_MAX_NATIVE_BUCKETS, DEFAULT_ZERO_THRESHOLD, MAX_QUANTILE_BUCKETS, MAX_SCHEMA,
+    MIN_SCHEMA, QUANTILE_RELATIVE_ERROR,
 };
 pub use info::{Info, InvalidLabelName, StateSet, UnknownState};
 pub use instrument::CallResult;

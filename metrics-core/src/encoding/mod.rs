@@ -397,12 +397,13 @@ impl<'a> SeriesEncoder<'a> {
         }
     }
 
-    /// Writes a summary's series: `_count` and `_sum`, and `_created` in OpenMetrics when
-    /// the summary has one.
+    /// Writes a summary's series: its `(quantile, value)`s, `_count` and `_sum`, and
+    /// `_created` in OpenMetrics when the summary has one.
     pub(crate) fn summary(
         &mut self,
         labels: &[u8],
         (count, sum): (u64, f64),
+        quantiles: &[(f64, f64)],
         created: Option<f64>,
     ) {
         use protobuf::field;
@@ -410,11 +411,23 @@ impl<'a> SeriesEncoder<'a> {
             self.metric(labels, field::METRIC_SUMMARY, |summary| {
                 protobuf::uint(summary, field::SUMMARY_COUNT, count);
                 protobuf::double(summary, field::SUMMARY_SUM, sum);
+                for &(quantile, value) in quantiles {
+                    protobuf::message(summary, field::SUMMARY_QUANTILE, |q| {
+                        protobuf::double(q, field::QUANTILE_QUANTILE, quantile);
+                        protobuf::double(q, field::QUANTILE_VALUE, value);
+                    });
+                }
                 if let Some(created) = created {
                     protobuf::timestamp(summary, field::SUMMARY_CREATED, created);
                 }
             });
             return;
+        }
+        let mut label = Vec::with_capacity(8);
+        for &(quantile, value) in quantiles {
+            label.clear();
+            write_float(&mut label, quantile);
+            self.sample("", labels, Some(("quantile", &label)), Value::Float(value));
         }
         self.count_and_sum(labels, count, sum, false);
         if let Some(created) = created {

@@ -42,7 +42,11 @@ pub(crate) mod field {
 
     pub(crate) const SUMMARY_COUNT: u32 = 1;
     pub(crate) const SUMMARY_SUM: u32 = 2;
+    pub(crate) const SUMMARY_QUANTILE: u32 = 3;
     pub(crate) const SUMMARY_CREATED: u32 = 4;
+
+    pub(crate) const QUANTILE_QUANTILE: u32 = 1;
+    pub(crate) const QUANTILE_VALUE: u32 = 2;
 
     pub(crate) const HISTOGRAM_COUNT: u32 = 1;
     pub(crate) const HISTOGRAM_SUM: u32 = 2;

@@ -35,6 +35,9 @@ pub use native::{
     MIN_SCHEMA,
 };
 use observations::Observations;
+pub use summary::{
+    Summary, DEFAULT_AGE_BUCKETS, DEFAULT_MAX_AGE, MAX_QUANTILE_BUCKETS, QUANTILE_RELATIVE_ERROR,
+};
 
 /// Python's default buckets: for latencies of web requests in seconds.
 pub const DEFAULT_BUCKETS: [f64; 14] = [
@@ -131,6 +134,9 @@ macro_rules! timing_methods {
         }
     };
 }
+
+// After `timing_methods!`, which it uses.
+mod summary;
 
 impl<const N: usize> Histogram<N> {
     /// A histogram with the given finite upper bounds.
@@ -385,74 +391,6 @@ impl<const N: usize> Series for Histogram<N> {
             Some(created),
             native.as_ref(),
         );
-    }
-}
-
-/// Observations counted and summed, without buckets or quantiles (as Python's
-/// `Summary`).
-///
-/// ```
-/// use promlink_core::Summary;
-/// static PAYLOAD_BYTES: Summary = Summary::new();
-/// PAYLOAD_BYTES.observe(100.0);
-/// PAYLOAD_BYTES.observe(250.5);
-/// assert_eq!(PAYLOAD_BYTES.get(), (2, 350.5));
-/// ```
-#[derive(Debug, Default)]
-pub struct Summary {
-    observations: Observations<0>,
-}
-
-impl Summary {
-    /// A summary with no observations.
-    pub const fn new() -> Self {
-        Summary {
-            observations: Observations::new(),
-        }
-    }
-
-    /// Records one observation.
-    #[inline]
-    pub fn observe(&self, value: f64) {
-        self.observations.record(0, value, |()| {});
-    }
-
-    timing_methods! {
-        /// ```
-        /// use std::time::Duration;
-        /// use promlink_core::Summary;
-        /// static DURATION: Summary = Summary::new();
-        /// DURATION.time(|| std::thread::yield_now());
-        /// DURATION.observe_duration(Duration::from_millis(250));
-        /// assert_eq!(DURATION.get().0, 2);
-        /// ```
-    }
-
-    /// A consistent `(count, sum)`.
-    pub fn get(&self) -> (u64, f64) {
-        let ([], count, sum) = self.observations.snapshot(|()| {});
-        (count, sum)
-    }
-}
-
-impl Observe for Summary {
-    fn observe(&self, value: f64) {
-        Summary::observe(self, value);
-    }
-}
-
-impl Series for Summary {
-    const KIND: MetricType = MetricType::Summary;
-    type Shared = ();
-
-    fn new_series(&self) -> Self {
-        Summary::new()
-    }
-
-    fn shared(&self) {}
-
-    fn encode_series(&self, (): &(), enc: &mut SeriesEncoder<'_>, labels: &[u8], created: f64) {
-        enc.summary(labels, self.get(), Some(created));
     }
 }
 

@@ -377,6 +377,12 @@ fn ldexp(fraction: f64, exponent: i32) -> f64 {
     }
 }
 
+/// The factor between neighbouring bounds at `schema`, `2^(2^-schema)`.
+pub(crate) fn factor_of(schema: i8) -> f64 {
+    #[allow(clippy::cast_sign_loss)] // from 0 to 12
+    FACTORS[(schema - MIN_SCHEMA) as usize]
+}
+
 /// The index at `schema - by` of bucket `index` at `schema`.
 fn coarser(index: i32, by: u32) -> i32 {
     (index + (1 << by) - 1) >> by
@@ -488,6 +494,15 @@ impl Sparse {
             negative: Run::default(),
             populated: 0,
         }
+    }
+
+    /// Empties the buckets, keeping their memory, to count anew at `schema`.
+    pub(crate) fn reset(&mut self, schema: i8) {
+        self.schema = schema;
+        self.zero = 0;
+        self.positive.counts.clear();
+        self.negative.counts.clear();
+        self.populated = 0;
     }
 
     /// Counts `value` at the histogram's current schema `shared`, which this lowers when
