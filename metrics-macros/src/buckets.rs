@@ -206,7 +206,7 @@ fn classic(
 }
 
 /// `value` as an `f64` literal with the user's span.
-fn float_literal(value: f64, span: Span) -> TokenStream {
+pub(crate) fn float_literal(value: f64, span: Span) -> TokenStream {
     let mut literal = proc_macro2::Literal::f64_suffixed(value.abs());
     literal.set_span(span);
     if value.is_sign_negative() {

@@ -12,6 +12,7 @@ mod krate;
 mod label_value;
 mod names;
 mod native;
+mod quantiles;
 
 use proc_macro::TokenStream;
 

@@ -35,6 +35,8 @@ declare_metrics! {
     pub histogram TEMPERATURE_CELSIUS native(schema = -2);
     /// Payload sizes.
     summary PAYLOAD_BYTES { #[unbounded] tenant_id: u32 };
+    /// Latency quantiles over the last ten minutes.
+    pub summary RPC_DURATION_SECONDS { method: &str } quantiles [0.5, 0.9, 0.99, 1];
     /// Build information.
     pub info BUILD_INFO;
     /// Task state.
@@ -72,6 +74,8 @@ fn main() {
     HTTP_REQUEST_DURATION_SECONDS.labels("/".to_owned()).observe(0.2);
     DEFAULT_SECONDS.observe(0.2);
     NATIVE_SECONDS.observe(0.2);
+    RPC_DURATION_SECONDS.labels("get").observe(0.25);
+    assert_eq!(RPC_DURATION_SECONDS.labels("get").quantile_objectives(), [0.5, 0.9, 0.99, 1.0]);
     DUAL_SECONDS.labels("/").observe(0.2);
     TEMPERATURE_CELSIUS.observe(-3.0);
     assert_eq!(NATIVE_SECONDS.native_snapshot().unwrap().schema, 3);

@@ -112,10 +112,16 @@ fn reference_doc(decl: &MetricDecl, name: &str, has_unit: bool) -> TokenStream {
     let query = match decl.kind {
         Kind::Counter => format!("sum{} (rate({name}[5m]))", by(&[])),
         Kind::Gauge => format!("sum{} ({name})", by(&[])),
+        // A Prometheus that reads native histograms stores those alone.
+        Kind::Histogram if decl.native.is_some() => format!(
+            "histogram_quantile(0.95, sum{} (rate({name}[5m])))",
+            by(&[])
+        ),
         Kind::Histogram => format!(
             "histogram_quantile(0.95, sum{} (rate({name}_bucket[5m])))",
             by(&["le"])
         ),
+        Kind::Summary if decl.quantiles.is_some() => format!("max{} ({name})", by(&["quantile"])),
         Kind::Summary => format!(
             "sum{0} (rate({name}_sum[5m])) / sum{0} (rate({name}_count[5m]))",
             by(&[])
@@ -476,10 +482,14 @@ fn series(
             quote_spanned!(span=> #p::Counter::new()),
         ),
         Kind::Gauge => (quote!(#p::Gauge), quote_spanned!(span=> #p::Gauge::new())),
-        Kind::Summary => (
-            quote!(#p::Summary),
-            quote_spanned!(span=> #p::Summary::new()),
-        ),
+        Kind::Summary => {
+            let summary = quote_spanned!(span=> #p::Summary::new());
+            let summary = match &decl.quantiles {
+                Some(quantiles) => quantiles.expand(summary, valid),
+                None => summary,
+            };
+            (quote!(#p::Summary), summary)
+        }
         Kind::Info => (quote!(#p::Info), quote_spanned!(span=> #p::Info::new(&[]))),
         Kind::StateSet => {
             let states: Vec<String> = match &decl.states {

@@ -11,6 +11,7 @@ use syn::{
 
 use crate::buckets::Buckets;
 use crate::native::Native;
+use crate::quantiles::Quantiles;
 
 mod kw {
     syn::custom_keyword!(counter);
@@ -81,6 +82,8 @@ pub(crate) struct MetricDecl {
     pub(crate) buckets: Option<Buckets>,
     /// `native` or `native(..)`: native buckets, beside `buckets` or alone.
     pub(crate) native: Option<Native>,
+    /// `quantiles [..]`: a summary's quantiles.
+    pub(crate) quantiles: Option<Quantiles>,
     pub(crate) states: Option<States>,
 }
 
@@ -189,6 +192,7 @@ impl Parse for MetricDecl {
         };
         let mut buckets = None;
         let mut native = None;
+        let mut quantiles = None;
         let mut states = None;
         loop {
             let lookahead = input.lookahead1();
@@ -222,13 +226,15 @@ impl Parse for MetricDecl {
                     keyword,
                     states: states_list.into_iter().collect(),
                 });
-            } else if input.peek(kw::quantiles) {
-                return Err(syn::Error::new(
-                    input.parse::<kw::quantiles>()?.span,
-                    "a summary keeps a count and a sum; it computes no quantiles in the \
-                     process. For quantiles, declare a histogram and query it with \
-                     `histogram_quantile(0.99, rate(NAME_bucket[5m]))`",
-                ));
+            } else if lookahead.peek(kw::quantiles) {
+                let keyword = input.parse::<kw::quantiles>()?.span;
+                if quantiles.is_some() {
+                    return Err(syn::Error::new(
+                        keyword,
+                        "`quantiles` is given more than once",
+                    ));
+                }
+                quantiles = Some(Quantiles::parse(keyword, input)?);
             } else if input.peek(Token![#]) || input.peek(Token![pub]) || starts_a_kind(input) {
                 // The next declaration: this one lacks its `;`.
                 let end = labels.as_ref().map_or(ident.span(), |l| l.span);
@@ -259,6 +265,7 @@ impl Parse for MetricDecl {
             labels,
             buckets,
             native,
+            quantiles,
             states,
         })
     }

@@ -363,6 +363,19 @@ fn check_const_labels(decl: &MetricDecl, errors: &mut Errors) {
 }
 
 fn check_buckets(decl: &MetricDecl, name: &str, unit: Option<&str>, errors: &mut Errors) {
+    if let Some(quantiles) = &decl.quantiles {
+        if decl.kind == Kind::Summary {
+            quantiles.check(errors);
+        } else {
+            errors.push(
+                quantiles.keyword,
+                format_args!(
+                    "only summaries have quantiles; this is {}",
+                    decl.kind.described()
+                ),
+            );
+        }
+    }
     if let Some(native) = &decl.native {
         if decl.kind == Kind::Histogram {
             native.check(errors);
