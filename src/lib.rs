@@ -93,7 +93,10 @@ pub use server::{
 ///     pub gauge     NAME { label: Type, .. };
 ///     pub histogram NAME_SECONDS { label: Type, .. } buckets [0.1, 0.5, 1.0];
 ///     pub histogram NAME_SECONDS buckets SHARED_BUCKETS;   // a `const [f64; N]`
+///     pub histogram NAME_SECONDS native;                   // native buckets, schema 3
+///     pub histogram NAME_SECONDS buckets [..] native(factor = 1.1, zero_threshold = 1e-9, max_buckets = 160);
 ///     pub summary   NAME_BYTES { label: Type, .. };         // count and sum
+///     pub summary   NAME_SECONDS quantiles [0.5, 0.9, 0.99]; // and quantiles, last 10 min
 ///     pub info      BUILD;                                 // `build_info`, no labels
 ///     pub stateset  STATE states ["starting", "running"];  // no labels
 /// }
@@ -121,6 +124,16 @@ pub use server::{
 ///   for seconds or bytes), or the name of a `const` array shared by several histograms
 ///   (and `#[timed(buckets = NAME)]`), checked the same way in `const` evaluation.
 ///   Without buckets, Python's defaults ([`DEFAULT_BUCKETS`]).
+/// - **Native buckets** ([`NativeBuckets`]): `native` alone gives a native histogram
+///   (exposed in protobuf, which Prometheus asks for with
+///   `--enable-feature=native-histograms`; count and sum in the text formats); beside
+///   `buckets`, a histogram with both, as Go's client makes. `schema` (-4 to 8) or
+///   `factor` (the most neighbouring bounds may differ by), `zero_threshold` and
+///   `max_buckets` (past which the resolution is halved) are checked by the macro.
+/// - **Quantiles** of a summary: from 0 to 1, increasing, over a sliding window of ten
+///   minutes, each within [`QUANTILE_RELATIVE_ERROR`] of the observation of its rank
+///   (see [`Summary`]); `Summary::max_age` and `age_buckets` change the window at run
+///   time.
 /// - `#[metric(sharded)]` on a hot counter spreads its increments over cache lines.
 /// - A dependency renamed in `Cargo.toml` (`metrics = { package = "promlink", .. }`) is
 ///   found by itself, in the manifest. `crate = path;` first when promlink is reached
@@ -157,6 +170,10 @@ pub use server::{
 ///     pub histogram DB_QUERY_SECONDS { table: &str } buckets LATENCY_BUCKETS;
 ///     /// Response sizes.
 ///     pub summary RESPONSE_BYTES;
+///     /// Queue wait, native buckets only: any latency, 9% resolution.
+///     pub histogram QUEUE_WAIT_SECONDS native;
+///     /// RPC latency quantiles.
+///     pub summary RPC_SECONDS { method: &str } quantiles [0.5, 0.99];
 ///     /// Orders taken, by a service deployed per region.
 ///     #[metric(const_labels(service = "orders", region = "eu-west"))]
 ///     pub counter ORDERS_TOTAL { #[unbounded] tenant_id: u32 };
@@ -174,6 +191,8 @@ pub use server::{
 /// REQUEST_DURATION_SECONDS.labels("/api/orders").observe(0.05);
 /// DB_QUERY_SECONDS.labels("orders").time(|| { /* the query */ });
 /// RESPONSE_BYTES.observe(512.0);
+/// QUEUE_WAIT_SECONDS.observe(0.003);
+/// RPC_SECONDS.labels("get").observe(0.02);
 /// ORDERS_TOTAL.labels(42).inc();
 /// BUILD.set(&[("version", "1.2.0")]).unwrap();
 /// TASK_STATE.set_state("running");
@@ -255,8 +274,10 @@ pub use promlink_macros::counted;
 /// `async fn`'s would be, never the microseconds spent building it.
 ///
 /// Without arguments: `function_duration_seconds{function, module}` with Python's default
-/// buckets, or `#[timed(buckets = [0.01, 0.1, 1])]`. Also `name`, `help`, a target
-/// histogram with `labels(..)`, `skip` and `crate` as for [`counted`].
+/// buckets, or `#[timed(buckets = [0.01, 0.1, 1])]`; `#[timed(native)]` (or
+/// `native(schema = 3, ..)`, as in [`declare_metrics!`]) for native buckets, alone or
+/// beside `buckets`. Also `name`, `help`, a target histogram with `labels(..)`, `skip`
+/// and `crate` as for [`counted`].
 ///
 /// ```
 /// use promlink::{timed, Registry};

@@ -377,6 +377,19 @@ fn native_scenario(r: &Registry) -> Vec<(&'static str, f64)> {
             Histogram::native(NativeBuckets::schema(0).zero_threshold(0.0)),
         ),
     );
+    let quantiles = register(
+        r,
+        Metric::new(
+            "lookup_seconds",
+            "Quantiles.",
+            Family::new(["method"], Summary::new().with_quantiles(&[0.5, 0.9, 0.99])),
+        ),
+    );
+    for i in 0..100 {
+        quantiles.labels(["get"]).observe(f64::from(i) / 100.0);
+    }
+    // A series whose window is empty: NaN quantiles.
+    let _ = quantiles.labels(["idle"]);
     let mut observed = Vec::new();
     // Powers of two sit on bounds at every schema: they test upper-inclusive buckets.
     for value in [0.003, 0.25, 0.5, 0.7, 1.0, 1.3, 2.0, 45.0, -0.2, -3.0, 0.0] {
@@ -442,6 +455,7 @@ fn protobuf_says_what_openmetrics_says() {
         "host_info GAUGE 1 -",
         "response_size_bytes HISTOGRAM 2 bytes",
         "dual_seconds HISTOGRAM 1 -",
+        "lookup_seconds SUMMARY 2 -",
         // Nine positive values in buckets of their own at schema 3, two negative, a zero.
         "native dual_seconds schema 3 zero 1 positive 9 negative 2",
         "native untouched_seconds schema 0 zero 0 positive 0 negative 0",

@@ -209,6 +209,8 @@ def protobuf_samples(families, pb):
             elif kind == "UNTYPED":
                 put(family.name, metric.untyped.value)
             elif kind == "SUMMARY":
+                for q in metric.summary.quantile:
+                    put(family.name, q.value, {"quantile": str(q.quantile)})
                 put(base + "_count", float(metric.summary.sample_count))
                 put(base + "_sum", metric.summary.sample_sum)
                 if metric.summary.HasField("created_timestamp"):
