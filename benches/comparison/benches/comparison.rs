@@ -456,6 +456,43 @@ fn native_observe(c: &mut Criterion) {
     g.finish();
 }
 
+// 5d. Summary observe: count and sum, and quantiles over a window, on the same latencies.
+// `metrics`' exporter writes a histogram without buckets as a summary: its `record`
+// appends the value to a list that its upkeep folds into the quantile sketch, so it is
+// timed with and without the upkeep.
+fn summary_observe(c: &mut Criterion) {
+    static PLAIN: promlink::Summary = promlink::Summary::new();
+    static QUANTILES: promlink::Summary =
+        promlink::Summary::new().with_quantiles(&[0.5, 0.9, 0.99]);
+    let values = latencies();
+    let handle = metrics_global();
+    let metrics = metrics::histogram!("rpc_summary_seconds");
+
+    let mut g = c.benchmark_group("5d_summary_observe");
+    let mut i = 0;
+    let mut next = move || {
+        i = (i + 1) % values.len();
+        black_box(values[i])
+    };
+    g.bench_function("promlink count and sum", |b| {
+        b.iter(|| PLAIN.observe(next()));
+    });
+    g.bench_function("promlink quantiles", |b| {
+        b.iter(|| QUANTILES.observe(next()));
+    });
+    g.bench_function("metrics summary (upkeep untimed)", |b| {
+        b.iter_custom(|iters| chunked(iters, || metrics.record(next()), || handle.run_upkeep()));
+    });
+    g.bench_function("metrics summary (upkeep timed)", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            chunked(iters, || metrics.record(next()), || handle.run_upkeep());
+            start.elapsed()
+        });
+    });
+    g.finish();
+}
+
 const ENCODE_COUNTERS: u64 = 10_000;
 const ENCODE_HISTOGRAMS: u64 = 100;
 
@@ -932,6 +969,7 @@ criterion_group!(
     histogram_observe,
     exemplars,
     native_observe,
+    summary_observe,
     encode,
     contended,
     counted_overhead,

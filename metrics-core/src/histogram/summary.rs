@@ -81,6 +81,9 @@ pub struct Summary {
     quantiles: &'static [f64],
     max_age: Duration,
     age_buckets: u32,
+    /// `age_buckets / max_age`, so that finding the period takes a product, not a
+    /// division.
+    periods_per_second: f64,
     /// Seconds since some start: the Unix time, unless a test gives another clock.
     clock: fn() -> f64,
 }
@@ -99,6 +102,7 @@ impl Summary {
             quantiles: &[],
             max_age: DEFAULT_MAX_AGE,
             age_buckets: DEFAULT_AGE_BUCKETS,
+            periods_per_second: periods_per_second(DEFAULT_MAX_AGE, DEFAULT_AGE_BUCKETS),
             clock: crate::time::coarse_unix_time,
         }
     }
@@ -153,6 +157,7 @@ impl Summary {
             "a summary's window is at least a millisecond"
         );
         self.max_age = max_age;
+        self.periods_per_second = periods_per_second(max_age, self.age_buckets);
         self
     }
 
@@ -170,6 +175,7 @@ impl Summary {
             "a summary's window has from 1 to 60 age buckets"
         );
         self.age_buckets = age_buckets;
+        self.periods_per_second = periods_per_second(self.max_age, age_buckets);
         self
     }
 
@@ -272,18 +278,25 @@ impl Summary {
     }
 
     /// The period of the clock's time: which age bucket is current.
+    #[inline]
     fn period(&self) -> u64 {
-        let period = self.max_age.as_secs_f64() / f64::from(self.age_buckets);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // saturates
-        let index = ((self.clock)() / period).floor() as u64;
+        let index = ((self.clock)() * self.periods_per_second) as u64;
         index
     }
+}
+
+/// `age_buckets / max_age`, in periods a second.
+const fn periods_per_second(max_age: Duration, age_buckets: u32) -> f64 {
+    age_buckets as f64 / max_age.as_secs_f64()
 }
 
 /// One slot's window: its age buckets, in turn by period.
 #[derive(Debug)]
 pub(crate) struct Window {
     ages: Vec<Age>,
+    /// The period last observed, and its age bucket: found again without a division.
+    last: (u64, usize),
 }
 
 /// The observations of one period.
@@ -305,14 +318,20 @@ impl Window {
                     schema: AtomicI8::new(QUANTILE_SCHEMA),
                 })
                 .collect(),
+            last: (u64::MAX, 0),
         }
     }
 
     /// Counts `value` in the age bucket of `period`, reset first if it held an older one.
+    #[inline]
     fn observe(&mut self, value: f64, period: u64) {
-        let count = self.ages.len() as u64;
-        #[allow(clippy::cast_possible_truncation)] // below the number of age buckets
-        let age = &mut self.ages[(period % count) as usize];
+        if self.last.0 != period {
+            let count = self.ages.len() as u64;
+            #[allow(clippy::cast_possible_truncation)] // below the number of age buckets
+            let index = (period % count) as usize;
+            self.last = (period, index);
+        }
+        let age = &mut self.ages[self.last.1];
         if age.period != period {
             age.period = period;
             age.sketch.reset(QUANTILE_SCHEMA);
