@@ -271,17 +271,44 @@ struct ObservedCase {
     label: String,
     bounds: [f64; 3],
     observations: Vec<f64>,
+    /// For some observations, the `trace_id` of an exemplar (of a histogram): any text
+    /// but `"`, up to the length limit and past it.
+    exemplars: Vec<Option<String>>,
+}
+
+/// An exemplar's label value. Without `"`: `prometheus_client` 0.26 reads an escaped `\"`
+/// in an exemplar's labels as the end of the value (its sample labels it reads right).
+/// Long ones in `é`, two bytes a character, around the limit of 128 characters that
+/// `trace_id` and the value may have together.
+fn exemplar_text() -> BoxedStrategy<Option<String>> {
+    prop_oneof![
+        2 => Just(None),
+        3 => text()
+            .prop_map(|t| t.replace('"', "'"))
+            .prop_map(Some),
+        1 => (115_usize..125).prop_map(|n| Some("é".repeat(n))),
+    ]
+    .boxed()
 }
 
 fn observed_case(bounds: impl Strategy<Value = [f64; 3]>) -> impl Strategy<Value = ObservedCase> {
-    (text(), text(), bounds, observations()).prop_map(|(help, label, bounds, observations)| {
-        ObservedCase {
-            help,
-            label,
-            bounds,
-            observations,
-        }
-    })
+    (text(), text(), bounds, observations())
+        .prop_flat_map(|(help, label, bounds, observations)| {
+            let n = observations.len();
+            (
+                Just((help, label, bounds, observations)),
+                vec(exemplar_text(), n..=n),
+            )
+        })
+        .prop_map(
+            |((help, label, bounds, observations), exemplars)| ObservedCase {
+                help,
+                label,
+                bounds,
+                observations,
+                exemplars,
+            },
+        )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -371,15 +398,38 @@ fn le(bound: f64) -> (String, Json) {
 
 /// An expected sample; `value: None` is a `_created` time, checked for plausibility only.
 fn sample(name: &str, labels: Vec<(String, Json)>, value: Option<f64>) -> Json {
+    sample_with_exemplar(name, labels, value, None)
+}
+
+/// An exemplar: its `trace_id` and its value.
+type ExpectedExemplar = (String, f64);
+
+/// [`sample`], with the exemplar it must carry.
+fn sample_with_exemplar(
+    name: &str,
+    labels: Vec<(String, Json)>,
+    value: Option<f64>,
+    exemplar: Option<&ExpectedExemplar>,
+) -> Json {
     let labels = labels
         .into_iter()
         .map(|(name, value)| Json::Array(vec![Json::Str(name), value]))
         .collect();
-    Json::Array(vec![
+    let mut fields = vec![
         Json::str(name),
         Json::Array(labels),
         value.map_or(Json::Null, Json::float),
-    ])
+    ];
+    if let Some((trace, value)) = exemplar {
+        fields.push(Json::Array(vec![
+            Json::Array(vec![Json::Array(vec![
+                Json::str("trace_id"),
+                Json::str(trace),
+            ])]),
+            Json::float(*value),
+        ]));
+    }
+    Json::Array(fields)
 }
 
 /// An expected family as the parser of `format` reads it.
@@ -649,8 +699,25 @@ fn histogram_documents(index: usize, part: &str, case: &ObservedCase) -> Vec<Jso
         .with_unit("seconds"),
     );
     let child = histogram.labels([case.label.as_str()]);
-    for v in &case.observations {
-        child.observe(*v);
+    // The latest exemplar accepted in each bucket, `+Inf` last.
+    let mut exemplars: [Option<ExpectedExemplar>; 4] = Default::default();
+    for (v, trace) in case.observations.iter().zip(&case.exemplars) {
+        let Some(trace) = trace else {
+            child.observe(*v);
+            continue;
+        };
+        let accepted = child.observe_with_exemplar(*v, &[("trace_id", trace)]);
+        let chars = "trace_id".len() + trace.chars().count();
+        assert_eq!(
+            accepted.is_ok(),
+            chars <= promlink::MAX_EXEMPLAR_LABEL_CHARS,
+            "case {index}: an exemplar of {chars} characters: {accepted:?}"
+        );
+        if accepted.is_ok() {
+            // NaN is at most no bound: `+Inf`.
+            let bucket = bounds.iter().position(|b| v <= b).unwrap_or(3);
+            exemplars[bucket] = Some((trace.clone(), *v));
+        }
     }
     let counts = cumulative_counts(bounds, &case.observations);
     let (total, sum) = count_and_sum(&case.observations);
@@ -677,21 +744,26 @@ fn histogram_documents(index: usize, part: &str, case: &ObservedCase) -> Vec<Jso
     let mut documents = Vec::new();
     for format in [Format::Text, Format::OpenMetrics] {
         let om = format == Format::OpenMetrics;
+        // Exemplars are an OpenMetrics thing: the text format has none.
+        let exemplar = |bucket: usize| exemplars[bucket].as_ref().filter(|_| om);
         let mut samples: Vec<Json> = bounds
             .iter()
             .zip(counts)
-            .map(|(bound, n)| {
-                sample(
+            .enumerate()
+            .map(|(bucket, (bound, n))| {
+                sample_with_exemplar(
                     "h_seconds_bucket",
                     vec![route(), le(*bound)],
                     Some(f64::from(n)),
+                    exemplar(bucket),
                 )
             })
             .collect();
-        samples.push(sample(
+        samples.push(sample_with_exemplar(
             "h_seconds_bucket",
             vec![route(), le(f64::INFINITY)],
             Some(f64::from(total)),
+            exemplar(3),
         ));
         if !om || counter_like_sum {
             samples.push(sample(
@@ -717,28 +789,53 @@ fn histogram_documents(index: usize, part: &str, case: &ObservedCase) -> Vec<Jso
     documents
 }
 
-/// A summary family with one child, in both formats (`case.bounds` is not used).
-fn summary_documents(index: usize, case: &ObservedCase) -> Vec<Json> {
+/// The quantiles of the summaries that have them: the ends, and canonical spellings.
+const QUANTILES: [f64; 4] = [0.0, 0.5, 0.99, 1.0];
+
+/// A summary family with one child, in both formats (`case.bounds` is not used); with
+/// `quantiles`, it has [`QUANTILES`] too.
+fn summary_documents(index: usize, case: &ObservedCase, quantiles: bool) -> Vec<Json> {
     let registry = Registry::new();
+    let new = if quantiles {
+        Summary::new().with_quantiles(&QUANTILES)
+    } else {
+        Summary::new()
+    };
     let summary = register(
         &registry,
-        Metric::new(
-            "s_bytes",
-            leak(&case.help),
-            Family::new(["route"], Summary::new()),
-        )
-        .with_unit("bytes"),
+        Metric::new("s_bytes", leak(&case.help), Family::new(["route"], new)).with_unit("bytes"),
     );
     let child = summary.labels([case.label.as_str()]);
     for v in &case.observations {
         child.observe(*v);
     }
     let (total, sum) = count_and_sum(&case.observations);
+    // The values the window holds now (it spans ten minutes): what the expositions,
+    // encoded just after, must read back exactly.
+    let values = child.quantiles();
+    assert_eq!(values.len(), if quantiles { QUANTILES.len() } else { 0 });
     let route = || label("route", &case.label);
     let mut documents = Vec::new();
     for format in [Format::Text, Format::OpenMetrics] {
         let om = format == Format::OpenMetrics;
         let mut samples = Vec::new();
+        // OpenMetrics forbids negative quantile values: those are left out there.
+        for (q, value) in values
+            .iter()
+            .filter(|(_, v)| !om || v.is_nan() || *v >= 0.0)
+        {
+            let spelled = match *q {
+                0.0 => "0.0",
+                0.5 => "0.5",
+                0.99 => "0.99",
+                _ => "1.0",
+            };
+            samples.push(sample(
+                "s_bytes",
+                vec![route(), label("quantile", spelled)],
+                Some(*value),
+            ));
+        }
         if !om || sum >= 0.0 {
             samples.push(sample(
                 "s_bytes_count",
@@ -758,7 +855,12 @@ fn summary_documents(index: usize, case: &ObservedCase) -> Vec<Json> {
             unit: if om { "bytes" } else { "" },
             samples,
         };
-        documents.push(document(index, "summary", format, &registry, vec![family]));
+        let part = if quantiles {
+            "summary with quantiles"
+        } else {
+            "summary"
+        };
+        documents.push(document(index, part, format, &registry, vec![family]));
     }
     documents
 }
@@ -833,7 +935,8 @@ fn expositions_read_back_exactly() {
     {
         documents.extend(main_documents(index, main));
         documents.extend(histogram_documents(index, "histogram", histogram));
-        documents.extend(summary_documents(index, summary));
+        // Every other summary computes quantiles.
+        documents.extend(summary_documents(index, summary, index % 2 == 1));
     }
     check_with_python("exposition_proptest", &documents, seed);
 }

@@ -23,7 +23,9 @@ For each exposition it checks that:
   `prometheus_client.openmetrics.parser` for "openmetrics") accepts it;
 - the parsed families are exactly the expected ones: names, types, HELP, units, and the
   samples (name, labels compared as a dict, values bit for bit with NaN equal to NaN, no
-  timestamps or exemplars, none missing, none extra);
+  timestamps, none missing, none extra), and each sample's exemplar: none unless one is
+  expected (a fourth element, `[[[name, value], ..], value_bits]`), then its labels, its
+  value bit for bit and a plausible timestamp;
 - each HELP line, unescaped by the format's own rules, is the HELP text exactly. (The
   parsers drop a HELP text's leading separators, and the 0.0.4 parser its trailing
   whitespace; the comparison with the parsed HELP allows for exactly that, and this raw
@@ -185,18 +187,43 @@ def check_families(doc, parsed, problems):
         problems.append(f"family {name} missing")
 
 
+def check_exemplar(key, sample, expected, problems):
+    """The sample's exemplar against `expected`, `[[[name, value], ..], value_bits]` or
+    None (no exemplar)."""
+    got = sample.exemplar
+    if expected is None:
+        if got is not None:
+            problems.append(f"sample {show_key(key)} has an unexpected exemplar {got!r}")
+        return
+    if got is None:
+        problems.append(f"sample {show_key(key)} lacks its exemplar")
+        return
+    labels, bits = expected
+    if got.labels != dict(labels):
+        problems.append(f"exemplar of {show_key(key)}: labels {got.labels!r}, expected {dict(labels)!r}")
+    if not same_float(got.value, float_from_bits(bits)):
+        problems.append(
+            f"exemplar of {show_key(key)}: value {show_float(got.value)}, expected {show_float(float_from_bits(bits))}"
+        )
+    if got.timestamp is None or not plausible_created(float(got.timestamp)):
+        problems.append(f"exemplar of {show_key(key)}: implausible timestamp {got.timestamp!r}")
+
+
 def check_samples(family, want, problems):
-    wanted = {}
-    for name, labels, bits in want["samples"]:
+    wanted, exemplars = {}, {}
+    for name, labels, bits, *exemplar in want["samples"]:
         labels = ((k, expected_label_value(v)) for k, v in labels)
-        wanted[(name, tuple(sorted(labels)))] = bits
+        key = (name, tuple(sorted(labels)))
+        wanted[key] = bits
+        exemplars[key] = exemplar[0] if exemplar else None
     got = {}
     for sample in family.samples:
         key = sample_key(sample)
         if key in got:
             problems.append(f"sample {show_key(key)} parsed twice")
-        if sample.timestamp is not None or sample.exemplar is not None:
-            problems.append(f"sample {show_key(key)} has a timestamp or an exemplar")
+        if sample.timestamp is not None:
+            problems.append(f"sample {show_key(key)} has a timestamp")
+        check_exemplar(key, sample, exemplars.get(key), problems)
         got[key] = sample.value
     for key in sorted(wanted.keys() - got.keys()):
         problems.append(f"sample {show_key(key)} missing")

@@ -397,8 +397,9 @@ impl<'a> SeriesEncoder<'a> {
         }
     }
 
-    /// Writes a summary's series: its `(quantile, value)`s, `_count` and `_sum`, and
-    /// `_created` in OpenMetrics when the summary has one.
+    /// Writes a summary's series: its `(quantile, value)`s (in OpenMetrics, those not
+    /// negative), `_count` and `_sum`, and `_created` in OpenMetrics when the summary has
+    /// one.
     pub(crate) fn summary(
         &mut self,
         labels: &[u8],
@@ -425,6 +426,11 @@ impl<'a> SeriesEncoder<'a> {
         }
         let mut label = Vec::with_capacity(8);
         for &(quantile, value) in quantiles {
+            // OpenMetrics: "Quantile values MUST NOT be negative" (its parsers refuse
+            // them); the other formats have them all.
+            if self.format == Format::OpenMetrics && value < 0.0 {
+                continue;
+            }
             label.clear();
             write_float(&mut label, quantile);
             self.sample("", labels, Some(("quantile", &label)), Value::Float(value));

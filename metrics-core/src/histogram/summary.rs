@@ -28,7 +28,9 @@
 //! `max_age / age_buckets` each (five by default) that rotate: an age bucket is reset when
 //! the clock reaches a period it has not counted, so a scrape sees between
 //! `max_age · (age_buckets - 1) / age_buckets` and `max_age` of observations. An empty
-//! window has NaN quantiles. `_count` and `_sum` are over all time.
+//! window has NaN quantiles. `_count` and `_sum` are over all time. OpenMetrics forbids
+//! negative quantile values, so there a quantile whose value is negative is left out (the
+//! text format and protobuf carry it).
 //!
 //! Observations go into the slots of [`Observations`](super::observations) with the
 //! count and the sum, so `observe` takes no lock and a scrape sees whole observations.
