@@ -191,7 +191,7 @@ struct DurationsOf<H, F>(F, PhantomData<fn(&H)>);
 impl<H: Observe, F: LabelledFamily<H>> Durations for DurationsOf<H, F> {
     fn observe(&self, values: &[&str], seconds: f64) {
         self.0
-            .with_child_of(values, &mut |histogram| histogram.observe(seconds));
+            .with_child_of(values, &mut |histogram| histogram.observe_traced(seconds));
     }
 }
 
@@ -725,7 +725,7 @@ impl Record {
             family.observe(values, seconds);
         });
         metrics.requests.with_values(&facts, |family, values| {
-            family.with_child_of(values, &mut Counter::inc);
+            family.with_child_of(values, &mut Counter::inc_traced);
         });
     }
 }

@@ -270,6 +270,21 @@ assert_eq!(c.get(), 2.0);
                 self.exemplar.set(exemplar, 1.0)
             }
 
+            /// Adds 1, with the current call's exemplar when the
+            /// [`ExemplarSource`](crate::ExemplarSource) has one and a scrape has asked for
+            /// a format that shows exemplars; as [`inc`](Self::inc) otherwise. What
+            /// `#[counted]` and the request metrics layer call. An exemplar the source
+            /// gives that is refused is dropped; the call is counted.
+            #[inline]
+            pub fn inc_traced(&self) {
+                crate::exemplar_source::traced(
+                    || self.inc(),
+                    |labels| {
+                        let _refused = self.inc_with_exemplar(labels);
+                    },
+                );
+            }
+
             /// Adds `amount` as [`inc_by`](Self::inc_by) does, with an exemplar of that
             /// amount, as [`inc_with_exemplar`](Self::inc_with_exemplar) keeps it.
             ///

@@ -1,10 +1,10 @@
 //! Exemplars: a counter's or a histogram bucket's latest sample with labels of its own
 //! (a trace id, typically) that point from a metric to an example of what it counts.
 //!
-//! Each series or bucket keeps its latest exemplar only, replaced whole: the update
-//! allocates the new one and swaps it in; the one it replaces is freed once no scrape can
-//! be reading it (by `seize`, as removed children are). Updates without an exemplar never
-//! touch it.
+//! Each series or bucket keeps its latest exemplar only, in a slot of one word until its
+//! first exemplar, then a sequence lock over a buffer of words (see [`ExemplarSlot`]):
+//! a write allocates nothing unless the buffer must grow. Updates without an exemplar
+//! never touch it.
 
 use core::fmt;
 use core::ptr;

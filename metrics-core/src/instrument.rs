@@ -83,7 +83,7 @@ impl<'a> CallGuard<'a> {
     #[inline]
     pub fn finish(mut self, outcome: CallResult) {
         self.finished = true;
-        self.calls.labels((outcome,)).inc();
+        self.calls.labels((outcome,)).inc_traced();
     }
 }
 
@@ -96,7 +96,7 @@ impl Drop for CallGuard<'_> {
             } else {
                 self.early_exit
             };
-            self.calls.labels((outcome,)).inc();
+            self.calls.labels((outcome,)).inc_traced();
         }
     }
 }
@@ -158,19 +158,19 @@ targets! {
     impl[] CountTarget for Counter {
         #[inline]
         fn count_call(&self) {
-            (**self).inc();
+            (**self).inc_traced();
         }
     }
     impl[] CountTarget for crate::ShardedCounter {
         #[inline]
         fn count_call(&self) {
-            (**self).inc();
+            (**self).inc_traced();
         }
     }
     impl[const N: usize] TimeTarget for Histogram<N> {
         #[inline]
         fn observe_call(&self, seconds: f64) {
-            (**self).observe(seconds);
+            (**self).observe_traced(seconds);
         }
     }
     impl[] TimeTarget for crate::Summary {

@@ -51,6 +51,7 @@ mod dense;
 mod descriptor;
 mod encoding;
 mod exemplar;
+mod exemplar_source;
 mod family;
 mod gather;
 mod gauge;
@@ -77,6 +78,7 @@ pub use encoding::{
     TEXT_CONTENT_TYPE,
 };
 pub use exemplar::{InvalidExemplar, MAX_EXEMPLAR_LABEL_CHARS};
+pub use exemplar_source::{set_exemplar_source, ExemplarSource, ExemplarSourceSet};
 pub use family::{
     Child, Family, InFlightLabels, LabelledFamily, RequestLabels, DEFAULT_MAX_SERIES,
     MAX_LABEL_VALUE_BYTES, OVERFLOW_VALUE,

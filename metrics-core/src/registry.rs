@@ -279,6 +279,10 @@ impl<'a> Scrape<'a> {
     /// OpenMetrics unless the environment variable `PROMETHEUS_DISABLE_CREATED_SERIES`
     /// is `true`, `t` or `1` (in any case), as in Python's client.
     pub fn new(format: Format) -> Self {
+        if format != Format::Text {
+            // From now on, the calls the attributes record take exemplars.
+            crate::exemplar_source::exemplars_wanted();
+        }
         Scrape {
             format,
             names: &[],

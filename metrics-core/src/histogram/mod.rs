@@ -235,6 +235,20 @@ impl<const N: usize> Histogram<N> {
         slots[bucket].set(exemplar, value)
     }
 
+    /// Observes `value`, with the current call's exemplar when the
+    /// [`ExemplarSource`](crate::ExemplarSource) has one and a scrape has asked for a
+    /// format that shows exemplars; as [`observe`](Self::observe) otherwise. What
+    /// `#[timed]` and the request metrics layer call.
+    #[inline]
+    pub fn observe_traced(&self, value: f64) {
+        crate::exemplar_source::traced(
+            || self.observe(value),
+            |labels| {
+                let _refused = self.observe_with_exemplar(value, labels);
+            },
+        );
+    }
+
     /// The bucket of `value`: the number of bounds below it, counted without a branch.
     /// NaN is below none of them, so it goes past every bound into `+Inf`, as in Go's
     /// client.
@@ -332,6 +346,10 @@ impl<const N: usize> Observe for Histogram<N> {
     fn observe(&self, value: f64) {
         Histogram::observe(self, value);
     }
+
+    fn observe_traced(&self, value: f64) {
+        Histogram::observe_traced(self, value);
+    }
 }
 
 impl<const N: usize> Series for Histogram<N> {
@@ -402,6 +420,12 @@ impl<const N: usize> Series for Histogram<N> {
 pub trait Observe: Sync {
     /// Records one observation.
     fn observe(&self, value: f64);
+
+    /// Records one observation with the current call's exemplar, where the type keeps
+    /// exemplars (histograms: [`Histogram::observe_traced`]); as `observe` otherwise.
+    fn observe_traced(&self, value: f64) {
+        self.observe(value);
+    }
 }
 
 /// Observes the seconds since it started when dropped, unless discarded.
