@@ -68,7 +68,23 @@ const SKETCH: NativeBuckets =
 
 /// Observations counted and summed (as Python's `Summary`), and, with
 /// [`with_quantiles`](Self::with_quantiles), quantiles over a sliding window (as Go's);
-/// see [the module](self) for their error bound.
+/// within the error bound below.
+///
+/// # Quantiles
+///
+/// Each observation is counted in exponential buckets with bounds `b = 2^(1/32)` apart
+/// (a native histogram's schema 5). The value reported for quantile `q` of the `n`
+/// observations in the window is `2·b^k / (b + 1)` for the bucket `k` of the
+/// `⌈q·n⌉`-th smallest: within [`QUANTILE_RELATIVE_ERROR`] (1.083%) of that
+/// observation, whatever the distribution, while the window's values span less than a
+/// factor of 2^16; past [`MAX_QUANTILE_BUCKETS`] populated buckets an age bucket halves its
+/// resolution (2.17%, and so on) until it ages out. The window is
+/// [`max_age`](Self::max_age) (ten minutes) in [`age_buckets`](Self::age_buckets) (five)
+/// rotating buckets; an empty window gives NaN; `_count` and `_sum` are over all time.
+/// Memory: 8 bytes for each factor of `b` between the smallest and largest value of an
+/// age bucket (3.5 KB for 1 ms to 10 s, at most 16 KB), per age bucket and per thread
+/// observing at the same moment (up to four). OpenMetrics forbids negative quantile
+/// values: there they are left out.
 ///
 /// ```
 /// use promlink_core::Summary;
@@ -111,7 +127,7 @@ impl Summary {
 
     /// This summary with the quantiles `quantiles` (each from 0 to 1, increasing) of the
     /// observations of the last [`max_age`](Self::max_age), within the error bound
-    /// [the module](self) states.
+    /// stated [above](Self#quantiles).
     ///
     /// ```
     /// use promlink_core::{Summary, QUANTILE_RELATIVE_ERROR};
