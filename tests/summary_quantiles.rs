@@ -4,7 +4,7 @@
 //!
 //! The error bound is the one `Summary` documents: the value reported for quantile `q`
 //! of `n` observations is within `QUANTILE_RELATIVE_ERROR` (1.083%) of the `⌈q·n⌉`-th
-//! smallest observation, while the window's values span less than a factor of 2^16.
+//! smallest observation, while the window populates at most 512 buckets.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -129,7 +129,8 @@ impl NativeBuckets {
         self
     }
 
-    /// Sets how many buckets may be populated (each side, zero bucket aside) before the
+    /// Sets how many buckets may be populated (both sides together, zero bucket aside, as
+    /// in Go's client) before the
     /// resolution is halved; [`DEFAULT_MAX_NATIVE_BUCKETS`] unless set. The resolution is
     /// also halved when the buckets, gaps included, spread over more than four times as
     /// many: a histogram keeps at most that many counts, whatever values it is given.

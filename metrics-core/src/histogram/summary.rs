@@ -14,8 +14,10 @@
 //!
 //! Memory is bounded: a window keeps at most [`MAX_QUANTILE_BUCKETS`] populated buckets
 //! in each of its age buckets; when the values spread over more, that age bucket halves
-//! its resolution (schema 4: 2.17%, and so on), until it ages out. Values within a factor
-//! of 2^16 = 65,536 of each other (1 ms to a minute, say) never cause a halving. The
+//! its resolution (schema 4: 2.17%, and so on), until it ages out; so does the merge of
+//! the window's age buckets at a scrape, if together they populate more. Values within a
+//! factor of 2^15.9 of each other (fewer than 512 buckets: 1 ms to a minute, say) never
+//! cause a halving. The
 //! counts of an age bucket are dense between its smallest and largest value: 8 bytes for
 //! each factor of `b` between them, about 3.5 KB for latencies from 1 ms to 10 s, at most
 //! 16 KB; a summary has that for each age bucket and for each thread observing at the
@@ -76,9 +78,9 @@ const SKETCH: NativeBuckets =
 /// (a native histogram's schema 5). The value reported for quantile `q` of the `n`
 /// observations in the window is `2·b^k / (b + 1)` for the bucket `k` of the
 /// `⌈q·n⌉`-th smallest: within [`QUANTILE_RELATIVE_ERROR`] (1.083%) of that
-/// observation, whatever the distribution, while the window's values span less than a
-/// factor of 2^16; past [`MAX_QUANTILE_BUCKETS`] populated buckets an age bucket halves its
-/// resolution (2.17%, and so on) until it ages out. The window is
+/// observation, whatever the distribution, while the window populates at most
+/// [`MAX_QUANTILE_BUCKETS`] buckets (values within a factor of 2^15.9: 1 ms to a minute);
+/// past that, the resolution is halved (2.17%, and so on) until the values age out. The window is
 /// [`max_age`](Self::max_age) (ten minutes) in [`age_buckets`](Self::age_buckets) (five)
 /// rotating buckets; an empty window gives NaN; `_count` and `_sum` are over all time.
 /// Memory: 8 bytes for each factor of `b` between the smallest and largest value of an
