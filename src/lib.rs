@@ -45,6 +45,7 @@
 //! | `tower` | `tower::MetricsLayer`: request metrics for any tower service |
 //! | `axum` | the layer reads axum's matched route; `axum::metrics_route` |
 //! | `push` | `push`: a push gateway client |
+//! | `opentelemetry` | exemplars: the current sampled span's `trace_id` and `span_id` on what `#[counted]`, `#[timed]` and the layer record |
 //!
 //! On docs.rs every item shows the feature it needs.
 
@@ -58,6 +59,9 @@ pub mod axum;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub mod opentelemetry;
 #[cfg(all(feature = "process", target_os = "linux"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "process", target_os = "linux"))))]
 pub mod process;

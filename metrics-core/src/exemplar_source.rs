@@ -4,10 +4,16 @@
 //! they record, once a scrape has asked for a format that carries exemplars
 //! (OpenMetrics or protobuf): a program scraped in text 0.0.4 only, or never, pays one
 //! relaxed load a call and takes none.
+//!
+//! A source set by the program wins; otherwise the first one linked in
+//! [`PROMLINK_EXEMPLAR_SOURCES_V0_1`] is used (promlink's `opentelemetry` feature puts
+//! the current OpenTelemetry span's there, so that turning the feature on is enough).
 
 use core::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+
+use linkme::distributed_slice;
 
 /// The exemplar of the current call: a trace id (and a span id), as a tracing system
 /// knows the call.
@@ -46,10 +52,17 @@ pub trait ExemplarSource: Send + Sync {
 
 static SOURCE: OnceLock<&'static dyn ExemplarSource> = OnceLock::new();
 
+/// Sources that integrations link in, used when the program set none: the first one
+/// wins. The version in the name keeps two promlink versions apart, as
+/// [`PROMLINK_METRICS_V0_1`](crate::__private::PROMLINK_METRICS_V0_1) does.
+#[distributed_slice]
+pub static PROMLINK_EXEMPLAR_SOURCES_V0_1: [&'static dyn ExemplarSource];
+
 /// Whether a scrape has asked for a format that carries exemplars.
 static WANTED: AtomicBool = AtomicBool::new(false);
 
-/// Sets the process's exemplar source, once, at start-up.
+/// Sets the process's exemplar source, once, at start-up. It replaces the source an
+/// integration feature links in (promlink's `opentelemetry`).
 ///
 /// # Errors
 ///
@@ -82,7 +95,11 @@ pub(crate) fn exemplars_wanted() {
 #[inline]
 pub(crate) fn traced(plain: impl FnOnce(), with_exemplar: impl FnOnce(&[(&str, &str)])) {
     if WANTED.load(Ordering::Relaxed) {
-        if let Some(source) = SOURCE.get() {
+        let source = SOURCE
+            .get()
+            .copied()
+            .or_else(|| PROMLINK_EXEMPLAR_SOURCES_V0_1.first().copied());
+        if let Some(source) = source {
             let mut with_exemplar = Some(with_exemplar);
             source.current(&mut |labels| {
                 if let Some(record) = with_exemplar.take() {

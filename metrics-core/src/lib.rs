@@ -122,6 +122,7 @@ mod sealed {
 /// Not public API: what `register!` and the macros' generated code refer to.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::exemplar_source::PROMLINK_EXEMPLAR_SOURCES_V0_1;
     pub use crate::histogram::assert_non_negative_buckets;
     pub use crate::instrument::{
         CallCounts, CallGuard, CountGuard, CountTarget, DurationGuard, InProgressGuard,
