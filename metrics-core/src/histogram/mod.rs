@@ -196,13 +196,21 @@ impl<const N: usize> Histogram<N> {
     fn record(&self, bucket: usize, value: f64) {
         match &self.native {
             None => self.observations.record(bucket, value, |_| {}),
-            Some(native) => self.observations.record(bucket, value, |sparse| {
-                let schema = &self.schema;
-                sparse
-                    .get_or_insert_with(|| Box::new(Sparse::new(schema.load(Ordering::Relaxed))))
-                    .observe(value, native, schema);
-            }),
+            Some(native) => self.record_native(bucket, value, native),
         }
+    }
+
+    /// [`record`](Self::record) with native buckets. Out of line, so that the classic
+    /// path stays small enough to inline (with this inside, `observe` needed a stack
+    /// frame and cost classic histograms 1-2 ns).
+    #[inline(never)]
+    fn record_native(&self, bucket: usize, value: f64, native: &NativeBuckets) {
+        self.observations.record(bucket, value, |sparse| {
+            let schema = &self.schema;
+            sparse
+                .get_or_insert_with(|| Box::new(Sparse::new(schema.load(Ordering::Relaxed))))
+                .observe(value, native, schema);
+        });
     }
 
     /// Observes `value` with an exemplar: labels (a trace id, say) that OpenMetrics and
